@@ -1,0 +1,1 @@
+"""Batch container entrypoints: the pipeline, simulations, site build and backups."""

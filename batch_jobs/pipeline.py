@@ -1,0 +1,168 @@
+"""The build pipeline: sources in, an immutable published world build out.
+
+The steps run in an order that keeps the promises of the design: every source is
+read and validated before anything is written; artifacts are written once; the
+manifest is written last; the build is activated only once it is published.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from batch_jobs import publish, sources
+from batch_jobs.world import World, assemble_world
+from chalicelib import builds, jobs
+from chalicelib.settings import Settings
+from chalicelib.storage import ObjectStore
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_VERSION = "pipeline-1.0"
+# No inference yet: v1 worlds hold known planets only; the model version still
+# enters the build id so that the first inference model makes a new build.
+MODEL_VERSION = "known-only-0"
+BUILD_SETTINGS = {"astrometry": "hip_main", "sector_pc": 20.0}
+
+
+@dataclass
+class BuildOutcome:
+    """What one pipeline run did."""
+
+    build_id: str
+    state: str
+    created: bool
+    counts: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+
+def world_build_id(files: list[sources.SourceFile], settings: dict) -> str:
+    """The content-derived id: source digests, pipeline, model and settings."""
+    identity = {
+        "sources": sorted((f.role, f.sha256) for f in files),
+        "pipeline_version": PIPELINE_VERSION,
+        "model_version": MODEL_VERSION,
+        "settings": settings,
+    }
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+    return "wb-" + hashlib.sha256(canonical.encode()).hexdigest()[:20]
+
+
+def _json_bytes(value) -> bytes:
+    return json.dumps(value, sort_keys=True, allow_nan=False, indent=1).encode()
+
+
+def _artifacts(world: World, files: list[sources.SourceFile]) -> dict[str, bytes]:
+    systems = "\n".join(
+        json.dumps(s, sort_keys=True, allow_nan=False) for s in world.systems
+    )
+    return {
+        "source_manifest.json": _json_bytes([f.manifest_entry() for f in files]),
+        "quality_report.json": _json_bytes(world.quality),
+        # mtime=0 keeps the gzip bytes identical for identical content.
+        "systems.jsonl.gz": gzip.compress(systems.encode(), mtime=0),
+        "tiles/stars.bin": world.tile(),
+        "tiles/stars_ids.json": _json_bytes(list(world.tile_ids)),
+    }
+
+
+def write_artifacts(
+    store: ObjectStore, bucket: str, build_id: str, artifacts: dict[str, bytes]
+) -> dict:
+    """Write every artifact once, then the manifest of their digests last."""
+    digests = {}
+    for name, body in artifacts.items():
+        store.put_once(bucket, f"builds/{build_id}/{name}", body)
+        digests[name] = {
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "bytes": len(body),
+        }
+    manifest = {
+        "build_id": build_id,
+        "pipeline_version": PIPELINE_VERSION,
+        "model_version": MODEL_VERSION,
+        "artifacts": digests,
+    }
+    store.put_once(bucket, f"builds/{build_id}/manifest.json", _json_bytes(manifest))
+    return digests
+
+
+def _prepare(settings: Settings, overrides: dict[str, Path] | None):
+    paths = sources.locate(settings.sources_dir, overrides)
+    files = sources.describe(paths)
+    return paths, files, world_build_id(files, BUILD_SETTINGS)
+
+
+def run_build(
+    settings: Settings,
+    overrides: dict[str, Path] | None = None,
+    activate: bool = True,
+) -> BuildOutcome:
+    """Build (or find) the world for the current sources, publish and activate it."""
+    paths, files, build_id = _prepare(settings, overrides)
+    job = jobs.start_job("build", {"build_id": build_id, "activate": activate})
+    try:
+        outcome = _run(settings, paths, files, build_id, activate)
+    except Exception as err:
+        jobs.finish_job(job, error=f"{type(err).__name__}: {err}")
+        raise
+    jobs.finish_job(job, result={"build_id": build_id, "state": outcome.state})
+    return outcome
+
+
+def _run(settings, paths, files, build_id, activate) -> BuildOutcome:
+    existing = builds.find_build(build_id)
+    if existing is not None and existing.state == "published":
+        logger.info("build %s already published: nothing to do", build_id)
+        if activate:
+            builds.activate(build_id)
+        return BuildOutcome(build_id, "published", created=False)
+    timings = {}
+    started = time.perf_counter()
+    world = assemble_world(paths)  # reading validates: a bad file stops us here
+    timings["assemble_s"] = round(time.perf_counter() - started, 3)
+    store = ObjectStore(settings)
+    sources.store(files, store, settings.sources_bucket)
+    record = builds.create_build(
+        build_id,
+        pipeline_version=PIPELINE_VERSION,
+        model_version=MODEL_VERSION,
+        settings=BUILD_SETTINGS,
+        sources=[f.manifest_entry() for f in files],
+    )
+    if record.state in ("pending", "failed"):
+        builds.transition(record, "running", error=None)
+    try:
+        return _publish(settings, store, record, world, files, timings, activate)
+    except Exception as err:
+        builds.transition(record, "failed", error=f"{type(err).__name__}: {err}")
+        raise
+
+
+def _publish(settings, store, record, world, files, timings, activate):
+    build_id = record.build_id
+    started = time.perf_counter()
+    digests = write_artifacts(
+        store, settings.builds_bucket, build_id, _artifacts(world, files)
+    )
+    timings["artifacts_s"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    counts = publish.write_items(build_id, world)
+    timings["items_s"] = round(time.perf_counter() - started, 3)
+    counts["systems_with_distance"] = len(world.tile_ids)
+    builds.transition(record, "validated", counts_json=json.dumps(counts))
+    builds.transition(
+        record,
+        "published",
+        artifacts_json=json.dumps(digests, sort_keys=True),
+        timings_json=json.dumps(timings),
+    )
+    if activate:
+        builds.activate(build_id)
+    logger.info("build %s published: %s", build_id, counts)
+    return BuildOutcome(build_id, "published", True, counts, timings)

@@ -1,0 +1,90 @@
+"""Write a world's query items to DynamoDB: systems and the names index.
+
+Puts are idempotent (same key, same content), so a retried publish after a crash
+rewrites what it wrote before and loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+from batch_jobs.world import World
+from chalicelib import designations, sectors
+from chalicelib.models import NameItem, SystemItem
+
+logger = logging.getLogger(__name__)
+WRITERS = 4
+SEARCH_PREFIX_CHARS = 2
+
+
+def system_item(build_id: str, system: dict) -> SystemItem:
+    """The DynamoDB item of one system, placed in its sector when it has a position."""
+    x, y, z = system.get("x_pc"), system.get("y_pc"), system.get("z_pc")
+    placed = None not in (x, y, z)
+    return SystemItem(
+        build_id,
+        system["system_id"],
+        name=system["name"],
+        sector_key=(
+            sectors.sector_key(build_id, sectors.sector_of(x, y, z)) if placed else None
+        ),
+        x_pc=x if placed else None,
+        y_pc=y if placed else None,
+        z_pc=z if placed else None,
+        doc=json.dumps(system, sort_keys=True, allow_nan=False, separators=(",", ":")),
+    )
+
+
+def name_items(build_id: str, system: dict) -> Iterator[NameItem]:
+    """Index items for every name of a system and of its planets.
+
+    HIP numbers are left out: search resolves them with a direct lookup.
+    """
+    labels = list(system.get("names", [])) + [system["name"]]
+    labels += [planet["name"] for planet in system.get("planets", [])]
+    seen = set()
+    for label in labels:
+        if designations.parse_catalogue_id(label) and label.upper().startswith("HIP"):
+            continue
+        for key in designations.index_keys(label):
+            if len(key) < SEARCH_PREFIX_CHARS or key in seen:
+                continue
+            seen.add(key)
+            yield NameItem(
+                f"{build_id}#{key[:SEARCH_PREFIX_CHARS]}",
+                f"{key}#{system['system_id']}",
+                system_id=system["system_id"],
+                display=label,
+                system_name=system["name"],
+            )
+
+
+def _write(items: list) -> int:
+    model = type(items[0])
+    with model.batch_write() as batch:
+        for item in items:
+            batch.save(item)
+    return len(items)
+
+
+def _write_parallel(items: list) -> int:
+    if not items:
+        return 0
+    chunks = [items[i::WRITERS] for i in range(WRITERS)]
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        return sum(pool.map(_write, [c for c in chunks if c]))
+
+
+def write_items(build_id: str, world: World) -> dict:
+    """Write every system and name item of `world`; return the counts written."""
+    systems = [system_item(build_id, s) for s in world.systems]
+    names = [n for s in world.systems for n in name_items(build_id, s)]
+    written_systems = _write_parallel(systems)
+    written_names = _write_parallel(names)
+    logger.info(
+        "wrote %d system items and %d name items", written_systems, written_names
+    )
+    return {"systems": written_systems, "names": written_names}

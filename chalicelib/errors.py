@@ -1,0 +1,89 @@
+"""One exception family for the whole product.
+
+API-facing errors carry the HTTP status they map to, so `app.py` can turn any of
+them into the stable JSON error shape without a lookup table.
+"""
+
+from __future__ import annotations
+
+
+class LocalBubbleError(Exception):
+    """Base of every error the product raises on purpose."""
+
+    status_code = 500
+    code = "internal_error"
+
+
+class ConfigurationError(LocalBubbleError):
+    """Settings are missing or inconsistent; raised once at start-up."""
+
+    code = "configuration_error"
+
+
+class SourceError(LocalBubbleError):
+    """A source file cannot be used; the build stops before anything is written."""
+
+    code = "source_error"
+
+
+class SourceMissingError(SourceError):
+    """A source file the build settings name is not there."""
+
+    code = "source_missing"
+
+
+class SourceFormatError(SourceError):
+    """A source file is truncated, garbled or not in the documented format."""
+
+    code = "source_format"
+
+    def __init__(self, path: str, problem: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+class BadRequest(LocalBubbleError):
+    """Client input is invalid; `parameter` names what was wrong."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        self.parameter = parameter
+        super().__init__(message)
+
+
+class NotFound(LocalBubbleError):
+    """The named resource does not exist."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(LocalBubbleError):
+    """A conditional write lost: someone else changed the item first."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class BuildNotPublished(Conflict):
+    """Only published builds may be activated."""
+
+    code = "build_not_published"
+
+
+class ArtifactExists(Conflict):
+    """Build artifacts are immutable; a different object already has this key."""
+
+    code = "artifact_exists"
+
+
+class ServiceUnavailable(LocalBubbleError):
+    """A backing service did not answer; the caller may retry later."""
+
+    status_code = 503
+    code = "service_unavailable"

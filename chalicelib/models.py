@@ -1,0 +1,144 @@
+"""PynamoDB models: the one definition of every table, used locally and in AWS.
+
+`bind` points all models at the stage's tables and endpoint; `infra/` renders its
+CloudFormation tables from these same classes, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from chalicelib.settings import Settings
+
+LOCAL_ACCESS_KEY = "localbubble"
+LOCAL_SECRET_KEY = "localbubble-local-secret"
+ACTIVE_POINTER_ID = "@active"
+
+
+class BuildRecord(Model):
+    """One world build: its state, inputs and outputs, keyed by `world_build_id`."""
+
+    class Meta:
+        table_name = "builds"
+        short_name = "builds"
+
+    build_id = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    pipeline_version = UnicodeAttribute()
+    model_version = UnicodeAttribute()
+    # JSON documents: settings, source manifest, counts, artifact digests, timings.
+    settings_json = UnicodeAttribute()
+    sources_json = UnicodeAttribute()
+    counts_json = UnicodeAttribute(null=True)
+    artifacts_json = UnicodeAttribute(null=True)
+    timings_json = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+
+
+class ActivePointer(Model):
+    """The single item naming the active and previous build (same table as builds)."""
+
+    class Meta:
+        table_name = "builds"
+        short_name = "builds"
+
+    build_id = UnicodeAttribute(hash_key=True, default=ACTIVE_POINTER_ID)
+    active_build_id = UnicodeAttribute()
+    previous_build_id = UnicodeAttribute(null=True)
+    revision = NumberAttribute()
+    switched_at = UTCDateTimeAttribute()
+
+
+class SectorIndex(GlobalSecondaryIndex):
+    """Systems by spatial sector, carrying what a near-query needs to filter."""
+
+    class Meta:
+        index_name = "by_sector"
+        projection = IncludeProjection(["name", "x_pc", "y_pc", "z_pc"])
+
+    sector_key = UnicodeAttribute(hash_key=True)
+    system_id = UnicodeAttribute(range_key=True)
+
+
+class SystemItem(Model):
+    """One star system of one build; `doc` is the full JSON record."""
+
+    class Meta:
+        table_name = "systems"
+        short_name = "systems"
+
+    build_id = UnicodeAttribute(hash_key=True)
+    system_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    sector_key = UnicodeAttribute(null=True)
+    x_pc = NumberAttribute(null=True)
+    y_pc = NumberAttribute(null=True)
+    z_pc = NumberAttribute(null=True)
+    doc = UnicodeAttribute()
+    by_sector = SectorIndex()
+
+
+class NameItem(Model):
+    """One searchable name of a system, partitioned by build and two-letter prefix."""
+
+    class Meta:
+        table_name = "names"
+        short_name = "names"
+
+    key = UnicodeAttribute(hash_key=True)
+    name_sort = UnicodeAttribute(range_key=True)
+    system_id = UnicodeAttribute()
+    display = UnicodeAttribute()
+    system_name = UnicodeAttribute()
+
+
+class JobRecord(Model):
+    """One job (a build, for now): type, state, timings and result pointer."""
+
+    class Meta:
+        table_name = "jobs"
+        short_name = "jobs"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    job_type = UnicodeAttribute()
+    state = UnicodeAttribute()
+    params_json = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    started_at = UTCDateTimeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+    attempts = NumberAttribute(default=1)
+    result_json = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    BuildRecord,
+    ActivePointer,
+    SystemItem,
+    NameItem,
+    JobRecord,
+)
+# One model per physical table; ActivePointer shares the builds table.
+TABLE_MODELS: tuple[type[Model], ...] = (BuildRecord, SystemItem, NameItem, JobRecord)
+
+
+def bind(settings: Settings) -> None:
+    """Point every model at the stage's table names, region and endpoint."""
+    for model in ALL_MODELS:
+        meta = model.Meta
+        meta.table_name = settings.table_name(meta.short_name)
+        meta.region = settings.region
+        meta.host = settings.dynamodb_endpoint
+        if settings.stage == "local":
+            meta.aws_access_key_id = LOCAL_ACCESS_KEY
+            meta.aws_secret_access_key = LOCAL_SECRET_KEY
+        # PynamoDB caches a connection per class; drop it so the new host applies.
+        model._connection = None

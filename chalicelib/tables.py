@@ -1,0 +1,61 @@
+"""Create the stage's tables from the models, and render them for CloudFormation."""
+
+from __future__ import annotations
+
+import logging
+
+from chalicelib.models import TABLE_MODELS
+
+logger = logging.getLogger(__name__)
+
+
+def create_tables() -> list[str]:
+    """Create every missing table (on-demand billing); return the names created."""
+    created = []
+    for model in TABLE_MODELS:
+        if model.exists():
+            continue
+        model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        created.append(model.Meta.table_name)
+        logger.debug("created table %s", model.Meta.table_name)
+    return created
+
+
+def delete_tables() -> None:
+    """Delete every table of the bound stage; used by tests on their own prefix."""
+    for model in TABLE_MODELS:
+        if model.exists():
+            model.delete_table()
+
+
+def cloudformation_resources(stage_param: str = "Stage") -> dict:
+    """CloudFormation `AWS::DynamoDB::Table` resources built from the models."""
+    resources = {}
+    for model in TABLE_MODELS:
+        schema = model._get_schema()
+        short = model.Meta.short_name
+        props: dict = {
+            "TableName": {"Fn::Sub": f"localbubble-${{{stage_param}}}-{short}"},
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": schema["attribute_definitions"],
+            "KeySchema": schema["key_schema"],
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        }
+        indexes = [
+            {
+                "IndexName": gsi["index_name"],
+                "KeySchema": gsi["key_schema"],
+                "Projection": gsi["projection"],
+            }
+            for gsi in schema.get("global_secondary_indexes", [])
+        ]
+        if indexes:
+            props["GlobalSecondaryIndexes"] = indexes
+        logical = "".join(part.title() for part in short.split("_")) + "Table"
+        resources[logical] = {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": props,
+        }
+    return resources

@@ -1,0 +1,123 @@
+"""Shared fixtures: the local services on test ports, and one real world build.
+
+The tests run against a dynalite and a SeaweedFS of their own (ports and data
+folder apart from `make demo`'s), started here and stopped when the session ends.
+The full catalogue is built once per session and shared by the tests that need it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+_RUN = os.getpid()
+TEST_ENV = {
+    "LB_STAGE": "local",
+    "AWS_XRAY_SDK_ENABLED": "false",
+    "LB_SERVICES_DIR": str(REPO / ".local" / "test-services"),
+    "LB_DYNAMODB_PORT": os.environ.get("LB_TEST_DYNAMODB_PORT", "8711"),
+    "LB_S3_PORT": os.environ.get("LB_TEST_S3_PORT", "8712"),
+    "LB_API_PORT": os.environ.get("LB_TEST_API_PORT", "8721"),
+    "LB_SITE_PORT": os.environ.get("LB_TEST_SITE_PORT", "8722"),
+    "LB_TABLE_PREFIX": f"test{_RUN}",
+    "LB_SOURCES_BUCKET": f"test{_RUN}-sources",
+    "LB_BUILDS_BUCKET": f"test{_RUN}-builds",
+}
+for _key in ("LB_DYNAMODB_ENDPOINT", "LB_S3_ENDPOINT", "LB_API_URL"):
+    os.environ.pop(_key, None)
+os.environ.update(TEST_ENV)
+os.environ.setdefault("SOURCES_DIR", str(REPO.parent / "shared" / "data"))
+SOURCES_DIR = Path(os.environ["SOURCES_DIR"])
+
+
+@pytest.fixture(scope="session")
+def local_services():
+    """dynalite and SeaweedFS on the test ports, on a fresh data folder."""
+    from devenv import services
+
+    started = []
+    for service in services.all_services():
+        if services.status(service).endswith("answering"):
+            continue  # a previous run's servers: reuse, and leave them be
+        shutil.rmtree(service.data_dir, ignore_errors=True)
+        service.home.mkdir(parents=True, exist_ok=True)
+        services.start(service)
+        started.append(service)
+    yield
+    for service in started:
+        services.stop(service)
+
+
+@pytest.fixture(scope="session")
+def settings(local_services):
+    """The test stage's settings, with tables and buckets created."""
+    from chalicelib import models, tables
+    from chalicelib.settings import get_settings
+    from chalicelib.storage import ObjectStore
+
+    current = get_settings()
+    models.bind(current)
+    tables.create_tables()
+    store = ObjectStore(current)
+    for bucket in (current.sources_bucket, current.builds_bucket):
+        store.ensure_bucket(bucket)
+    yield current
+    tables.delete_tables()
+
+
+@pytest.fixture(scope="session")
+def published_build(settings):
+    """The world built from the real catalogues, published and active."""
+    from batch_jobs.pipeline import run_build
+
+    return run_build(settings)
+
+
+@pytest.fixture(scope="session")
+def api(published_build):
+    """A Chalice test client over the app, with a published active build."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class LiveSite:
+    """Where the served site and API answer."""
+
+    site_url: str
+    api_url: str
+    build_id: str
+
+
+@pytest.fixture(scope="session")
+def live_site(published_build, settings, tmp_path_factory):
+    """`chalice local` and a static server for a site rendered from the build."""
+    from batch_jobs.__main__ import main as batch_main
+    from devenv import serving
+
+    site_dir = tmp_path_factory.mktemp("site")
+    assert batch_main(["site", "--out", str(site_dir)]) == 0
+    api_port = int(os.environ["LB_API_PORT"])
+    site_port = int(os.environ["LB_SITE_PORT"])
+    api = serving.start_api(api_port)
+    try:
+        site = serving.start_site(site_port, site_dir)
+    except Exception:
+        serving.stop(api)
+        raise
+    yield LiveSite(
+        f"http://127.0.0.1:{site_port}/",
+        f"http://127.0.0.1:{api_port}",
+        published_build.build_id,
+    )
+    serving.stop(site)
+    serving.stop(api)
