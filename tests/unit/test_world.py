@@ -1,0 +1,330 @@
+"""The assembled world: systems, names, planets, quality report and star tile."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from batch_jobs import solar_system, tiles, world
+from chalicelib import designations
+from chalicelib.errors import SourceFormatError, SourceMissingError
+
+
+def _by_id(w: world.World) -> dict[str, dict]:
+    return {s["system_id"]: s for s in w.systems}
+
+
+def _finite_everywhere(value: object) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite_everywhere(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite_everywhere(v) for v in value)
+    return value is None or isinstance(value, (str, int, bool))
+
+
+@pytest.fixture
+def sample_world(sample_paths) -> world.World:
+    return world.assemble_world(sample_paths)
+
+
+# Hand-made sources
+
+
+def test_sample_world_has_the_sun_stars_and_unmatched_hosts(sample_world):
+    ids = [s["system_id"] for s in sample_world.systems]
+    assert ids[0] == "sol"
+    assert {
+        "hip-70890",
+        "hip-71683",
+        "hip-71681",
+        "hip-91262",
+        "hip-40",
+        "hip-45",
+    } <= set(ids)
+    assert "hip-421" not in ids  # no position in Hipparcos
+    assert {"nasa-trappist-1", "nasa-faraway-host", "nasa-ogle-2099-blg-0001l"} <= set(
+        ids
+    )
+    assert len(ids) == len(set(ids))
+
+
+def test_systems_are_json_safe_without_nan(sample_world):
+    json.dumps(sample_world.systems, allow_nan=False)
+    json.dumps(sample_world.quality, allow_nan=False)
+    assert _finite_everywhere(sample_world.systems)
+
+
+def test_star_without_positive_parallax_has_no_made_up_position(sample_world):
+    star = _by_id(sample_world)["hip-40"]
+    assert star["parallax_mas"] == -3.4
+    for key in ("dist_pc", "x_pc", "y_pc", "z_pc"):
+        assert key not in star
+    assert star["ra_deg"] == pytest.approx(0.12196971)
+
+
+def test_star_with_parallax_gets_distance_and_quality_figure(sample_world):
+    star = _by_id(sample_world)["hip-45"]
+    assert star["dist_pc"] == pytest.approx(1000 / 15.10, abs=1e-4)
+    assert star["parallax_over_error"] == pytest.approx(15.10 / 1.92, abs=0.01)
+    assert star["teff_k"] is None  # no B-V
+    assert star["names"] == ["HIP 45", "HD 224766"]
+
+
+def test_names_and_display_name_merge_every_source(sample_world):
+    alpha = _by_id(sample_world)["hip-71683"]
+    assert alpha["name"] == "Rigil Kentaurus"
+    for name in (
+        "α1 Cen",
+        "alpha1 Cen",
+        "GJ 559A",
+        "HIP 71683",
+        "HD 128620",
+        "HR 5459",
+    ):
+        assert name in alpha["names"]
+    proxima = _by_id(sample_world)["hip-70890"]
+    assert "Proxima Centauri" in proxima["names"]
+    assert proxima["provenance"]["name"] == "d3_names"
+
+
+def test_radial_velocity_follows_source_priority(sample_world):
+    alpha = _by_id(sample_world)["hip-71683"]
+    assert alpha["rv_kms"] == -22.4  # Nearest, not Brightest's -26.2
+    assert alpha["provenance"]["rv_kms"] == "sscore_nearest"
+    assert sample_world.quality["sscore.brightest.rv_conflict"]["count"] == 1
+
+
+def test_planets_attach_to_their_matched_host_star(sample_world):
+    systems = _by_id(sample_world)
+    assert [p["name"] for p in systems["hip-70890"]["planets"]] == ["Proxima Cen b"]
+    vega = systems["hip-91262"]
+    assert [p["name"] for p in vega["planets"]] == ["Lyra Host b"]
+    assert "Lyra Host" in vega["names"]
+    assert not any(s["system_id"].startswith("nasa-lyra") for s in sample_world.systems)
+
+
+def test_planet_record_shape_and_invalid_eccentricity(sample_world):
+    systems = _by_id(sample_world)
+    planet = systems["hip-70890"]["planets"][0]
+    assert planet == {
+        "name": "Proxima Cen b",
+        "known": True,
+        "inferred": False,
+        "period_days": 11.1868,
+        "semi_major_axis_au": 0.04856,
+        "eccentricity": 0.02,
+        "mass_earth": 1.07,
+        "radius_earth": 1.03,
+        "source": "nasa-exoplanet-archive",
+    }
+    faraway = systems["nasa-faraway-host"]["planets"][0]
+    assert faraway["eccentricity"] is None  # 1.2 in the table
+    assert sample_world.quality["exo.eccentricity_invalid"]["count"] == 1
+
+
+def test_unmatched_host_is_built_from_the_table(sample_world):
+    trappist = _by_id(sample_world)["nasa-trappist-1"]
+    assert trappist["source"] == "nasa-exoplanet-archive"
+    assert trappist["names"] == ["TRAPPIST-1"]
+    assert trappist["dist_pc"] == pytest.approx(12.4299)
+    assert trappist["teff_k"] == 2566.0
+    assert trappist["luminosity_lsun"] == pytest.approx(
+        0.12**2 * (2566 / 5772) ** 4, rel=1e-3
+    )
+    assert len(trappist["planets"]) == 2
+    assert "x_pc" not in _by_id(sample_world)["nasa-faraway-host"]
+
+
+def test_quality_report_counts_rules(sample_world):
+    q = sample_world.quality
+    assert q["hip.rows"]["count"] == 7
+    assert q["hip.parallax_missing"]["count"] == 1
+    assert q["hip.parallax_nonpositive"]["count"] == 1
+    assert q["hip.distance_assigned"]["count"] == 5
+    assert q["hip.bv_missing"]["count"] == 2
+    assert q["crossmatch.name"]["count"] == 1
+    assert q["crossmatch.position"]["count"] == 1
+    assert q["crossmatch.unmatched_hosts"]["count"] == 3
+    assert q["exo.rows"]["count"] == 6
+    assert all(set(v) >= {"count", "description"} for v in q.values())
+
+
+def test_tile_has_sixteen_bytes_per_placed_system(sample_world):
+    data = sample_world.tile()
+    ids = sample_world.tile_ids
+    assert len(data) == 16 * len(ids)
+    assert ids[0] == "sol"
+    records = tiles.decode_stars(data)
+    systems = _by_id(sample_world)
+    i = ids.index("hip-70890")
+    assert records["x"][i] == pytest.approx(systems["hip-70890"]["x_pc"], abs=1e-6)
+    assert records["z"][i] == pytest.approx(systems["hip-70890"]["z_pc"], abs=1e-6)
+    assert "hip-40" not in ids
+
+
+def test_tile_layout_is_little_endian_floats_then_bytes():
+    data = tiles.encode_stars([1.5], [-2.0], [0.25], [np.nan], [np.nan])
+    assert data[:12] == np.array([1.5, -2.0, 0.25], dtype="<f4").tobytes()
+    assert tuple(data[12:15]) == tiles.UNKNOWN_RGB
+    assert data[15] == 0
+
+
+def test_tile_colour_is_red_for_cool_and_blue_for_hot_stars():
+    rgb = tiles.colour_from_teff([3000.0, 6500.0, 20000.0])
+    assert rgb[0][0] > rgb[0][2]
+    assert tuple(rgb[1]) == (255, 255, 255)
+    assert rgb[2][2] > rgb[2][0]
+
+
+def test_tile_brightness_grows_with_luminosity():
+    b = tiles.brightness_from_abs_mag([15.0, 4.83, -5.0, np.nan])
+    assert b[0] < b[1] < b[2] and b[3] == 0
+
+
+def test_sun_has_its_eight_planets_from_standish():
+    sol = solar_system.sol_system()
+    assert [p["name"] for p in sol["planets"]] == [
+        "Mercury",
+        "Venus",
+        "Earth",
+        "Mars",
+        "Jupiter",
+        "Saturn",
+        "Uranus",
+        "Neptune",
+    ]
+    earth = sol["planets"][2]
+    assert earth["period_days"] == pytest.approx(365.256, abs=0.001)
+    assert sol["planets"][0]["period_days"] == pytest.approx(87.969, abs=0.001)
+    assert sol["planets"][4]["semi_major_axis_au"] == 5.202887
+
+
+def test_nasa_system_ids_are_readable_slugs():
+    assert world.nasa_system_id("TRAPPIST-1") == "nasa-trappist-1"
+    assert world.nasa_system_id("HD 10647") == "nasa-hd-10647"
+    assert world.nasa_system_id("Kepler-1649 ") == "nasa-kepler-1649"
+
+
+def test_missing_source_role_is_refused(sample_paths):
+    del sample_paths["d3_names"]
+    with pytest.raises(SourceMissingError, match="d3_names"):
+        world.assemble_world(sample_paths)
+
+
+def test_broken_source_stops_the_assembly(sample_paths, tmp_path):
+    broken = tmp_path / "pscomppars.csv"
+    broken.write_text("pl_name,hostname\nfoo b\n")
+    sample_paths["exoplanets"] = broken
+    with pytest.raises(SourceFormatError):
+        world.assemble_world(sample_paths)
+
+
+# Real catalogues
+
+
+@pytest.mark.realdata
+def test_real_world_places_every_star_with_a_parallax(real_world):
+    hip_placed = [
+        s for s in real_world.systems if s["source"] == "hipparcos" and "x_pc" in s
+    ]
+    assert len(hip_placed) == 113_710
+    assert real_world.quality["hip.distance_assigned"]["count"] == 113_710
+    hip_all = [s for s in real_world.systems if s["source"] == "hipparcos"]
+    assert len(hip_all) == 118_218 - 263
+
+
+@pytest.mark.realdata
+def test_real_proxima_has_its_known_planet(real_world):
+    proxima = _by_id(real_world)["hip-70890"]
+    assert "Proxima Centauri" in proxima["names"]
+    assert "Proxima Cen b" in [p["name"] for p in proxima["planets"]]
+    assert proxima["x_pc"] == pytest.approx(0.8981, abs=2e-4)
+
+
+@pytest.mark.realdata
+def test_real_alpha_centauri_a_and_b(real_world):
+    systems = _by_id(real_world)
+    assert "HD 128620" in systems["hip-71683"]["names"]
+    assert systems["hip-71683"]["name"] == "Rigil Kentaurus"
+    assert "HD 128621" in systems["hip-71681"]["names"]
+    assert systems["hip-71681"]["name"] == "Toliman"
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    "query, system_id",
+    [
+        ("Sirius", "hip-32349"),
+        ("vega", "hip-91262"),
+        ("Barnards Star", "hip-87937"),
+        ("Alpha Centauri", "hip-71683"),
+        ("61 Cygni", "hip-104214"),
+    ],
+)
+def test_real_famous_stars_are_findable_by_name(real_world, query, system_id):
+    key = designations.normalise(query)
+    names = _by_id(real_world)[system_id]["names"]
+    assert any(key in designations.index_keys(name) for name in names)
+
+
+@pytest.mark.realdata
+def test_real_trappist_1_is_its_own_system_with_seven_planets(real_world):
+    trappist = _by_id(real_world)["nasa-trappist-1"]
+    assert len(trappist["planets"]) == 7
+    assert trappist["source"] == "nasa-exoplanet-archive"
+
+
+@pytest.mark.realdata
+def test_real_sun_has_eight_planets(real_world):
+    assert len(_by_id(real_world)["sol"]["planets"]) == 8
+
+
+@pytest.mark.realdata
+def test_real_world_is_json_safe(real_world):
+    json.dumps(real_world.systems, allow_nan=False)
+    json.dumps(real_world.quality, allow_nan=False)
+    assert _finite_everywhere(real_world.systems)
+
+
+@pytest.mark.realdata
+def test_real_every_planet_is_in_exactly_one_system(real_world):
+    known = [p for s in real_world.systems for p in s["planets"]]
+    assert len(known) == 5_766 + 8
+    assert real_world.quality["world.known_planets"]["count"] == 5_774
+
+
+@pytest.mark.realdata
+def test_real_crossmatch_counts_add_up(real_world):
+    q = {k: v["count"] for k, v in real_world.quality.items()}
+    assert q["crossmatch.hosts"] == q["exo.hosts"]
+    matched = q["crossmatch.name"] + q["crossmatch.position"]
+    assert matched + q["crossmatch.unmatched_hosts"] == q["crossmatch.hosts"]
+    assert q["crossmatch.name"] > 600 and q["crossmatch.position"] > 50
+    assert q["world.nasa_systems"] == q["crossmatch.unmatched_hosts"]
+
+
+@pytest.mark.realdata
+def test_real_tile_matches_its_ids(real_world):
+    data = real_world.tile()
+    ids = real_world.tile_ids
+    assert len(data) == 16 * len(ids)
+    assert len(ids) == real_world.quality["world.systems_with_distance"]["count"]
+    records = tiles.decode_stars(data)
+    assert np.isfinite(records["x"]).all()
+
+
+@pytest.mark.realdata
+def test_renamed_host_in_the_real_table_is_found_by_position(real_paths, tmp_path):
+    table = real_paths["exoplanets"].read_text(encoding="utf-8")
+    assert table.count(",HD 10647,") == 1
+    copy = tmp_path / "renamed.csv"
+    copy.write_text(table.replace(",HD 10647,", ",Renamed Host,"), encoding="utf-8")
+    renamed = world.assemble_world({**real_paths, "exoplanets": copy})
+    host = next(s for s in renamed.systems if s["system_id"] == "hip-7978")
+    assert [p["name"] for p in host["planets"]] == ["HD 10647 b"]
+    assert renamed.quality["crossmatch.position"]["count"] >= 1
