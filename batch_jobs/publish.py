@@ -16,7 +16,8 @@ from chalicelib import designations, sectors
 from chalicelib.models import NameItem, SystemItem
 
 logger = logging.getLogger(__name__)
-WRITERS = 4
+# dynalite is one Node process: two writers keep it busy, more only contend.
+WRITERS = 2
 SEARCH_PREFIX_CHARS = 2
 
 

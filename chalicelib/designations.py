@@ -123,6 +123,8 @@ _PUNCTUATION = re.compile(r"(?:[^\w.]|_|(?<!\d)\.|\.(?!\d))+")
 _GLUED_PREFIX = re.compile(
     r"(" + "|".join(sorted(CATALOGUE_PREFIXES, key=len, reverse=True)) + r")(\d.*)"
 )
+# Durchmusterung zones carry a sign that tells the two hemispheres apart.
+_ZONE_SIGN = re.compile(r"\b(bd|cd|cp)\s*([+-])\s*0*(?=\d)")
 _LEADING_ZEROS = re.compile(r"^(v?)0+(?=\d)")
 _LETTER_AND_DIGITS = re.compile(r"(\D+?)0*(\d*)")
 _CATALOGUE_NUMBER = re.compile(r"\d+(?:\.\d+)?[a-z]{0,2}")
@@ -150,7 +152,11 @@ def _require_text(text: object, what: str, *, allow_empty: bool = False) -> str:
 
 def _tokens(text: str) -> list[str]:
     """Fold `text` and split it into words, catalogue prefixes split off numbers."""
-    folded = _PUNCTUATION.sub(" ", _GREEK_DOT.sub(r"\1", _fold_text(text)))
+    folded = _ZONE_SIGN.sub(
+        lambda m: f"{m[1]} {'north' if m[2] == '+' else 'south'}",
+        _GREEK_DOT.sub(r"\1", _fold_text(text)),
+    )
+    folded = _PUNCTUATION.sub(" ", folded)
     tokens: list[str] = []
     for token in folded.split():
         glued = _GLUED_PREFIX.fullmatch(token)

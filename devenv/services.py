@@ -24,6 +24,8 @@ from chalicelib.settings import REPO_ROOT
 
 logger = logging.getLogger(__name__)
 READY_TIMEOUT_S = 60.0
+# Processes started by this interpreter, kept so that stop() can reap them.
+_STARTED: dict[int, subprocess.Popen] = {}
 
 
 class PrerequisiteMissing(RuntimeError):
@@ -186,6 +188,7 @@ def start(service: Service) -> str:
             env={**os.environ, **service.env},
             start_new_session=True,
         )
+    _STARTED[proc.pid] = proc
     service.pid_file.write_text(str(proc.pid))
     try:
         _wait_ready(service, proc)
@@ -193,6 +196,25 @@ def start(service: Service) -> str:
         stop(service)
         raise
     return f"{service.name} started on 127.0.0.1:{service.port} (pid {proc.pid})"
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    proc = _STARTED.pop(pid, None)
+    if proc is not None:  # our own child: reap it, or it lingers as a zombie
+        try:
+            proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            _STARTED[pid] = proc
+            return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def stop(service: Service) -> str:
@@ -205,15 +227,9 @@ def stop(service: Service) -> str:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return f"{service.name} not running"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
+    if not _wait_gone(pid, 10):
         os.killpg(pid, signal.SIGKILL)
+        _wait_gone(pid, 5)
     return f"{service.name} stopped (pid {pid})"
 
 

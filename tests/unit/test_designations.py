@@ -515,3 +515,10 @@ def test_real_d3_bayer_designations_are_indexed_without_component_digit() -> Non
         if re.fullmatch(r"\D+[1-9]", letter) and c in BY_ABBREVIATION:
             keys = index_keys(bayer(letter, c, greek=True))
             assert normalise(f"{letter[:-1]} {c}") in keys
+
+
+def test_durchmusterung_zones_keep_their_hemisphere():
+    north, south = normalise("BD +08 2823"), normalise("BD -08 2823")
+    assert north != south
+    assert normalise("BD+08 2823") == north
+    assert normalise("CD-60 5483") == normalise("CD -60 5483")

@@ -1,0 +1,293 @@
+"""Render the static web client for one world build.
+
+The site is plain files: `index.html` (rendered by Jinja), content-hashed client
+assets and three.js under `static/`, and the build's star tile under
+`data/<build_id>/`. Hashed names let a CDN cache the assets for ever while the
+small HTML page, which names them, stays short-lived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import jinja2
+
+from chalicelib.errors import LocalBubbleError
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SITE_DIR = REPO_ROOT / "site"
+NODE_MODULES = REPO_ROOT / "node_modules"
+
+PAGE_TEMPLATE = "index.html.j2"
+STAR_RECORD = struct.Struct("<3f4B")
+HASH_LENGTH = 8
+BUILD_MARKER = ".local-bubble-site"
+_BUILD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+@dataclass(frozen=True)
+class VendorFile:
+    """A three.js file copied from node_modules, and the import-map key naming it."""
+
+    source: str
+    import_key: str | None
+
+
+CLIENT_ASSETS = ("style.css", "app.js")
+THREE_FILES = (
+    VendorFile("build/three.core.js", None),
+    VendorFile("build/three.module.js", "three"),
+    VendorFile(
+        "examples/jsm/controls/OrbitControls.js",
+        "three/addons/controls/OrbitControls.js",
+    ),
+)
+
+
+class SiteBuildError(LocalBubbleError):
+    """The static site cannot be built; nothing in the output folder changed."""
+
+    code = "site_build_error"
+
+
+class SiteTemplateError(SiteBuildError):
+    """A template is missing, malformed, or uses a variable it was not given."""
+
+    code = "site_template_error"
+
+
+class SiteAssetMissingError(SiteBuildError):
+    """A file the site needs is not where the build expects it."""
+
+    code = "site_asset_missing"
+
+
+class NodeModulesMissingError(SiteAssetMissingError):
+    """three.js is not installed in node_modules."""
+
+    code = "node_modules_missing"
+
+
+def build_site(
+    out_dir: Path,
+    *,
+    build_id: str,
+    api_url: str,
+    tile: bytes,
+    tile_ids: list[str],
+    site_dir: Path = SITE_DIR,
+    node_modules: Path = NODE_MODULES,
+) -> Path:
+    """Render the client for `build_id` into `out_dir` and return its index page.
+
+    The site is assembled in a sibling folder and swapped in at the end, so a
+    failed build leaves the previous site untouched. `site_dir` and
+    `node_modules` exist for tests; callers leave them alone.
+    """
+    out_dir = Path(out_dir)
+    _check_inputs(build_id, api_url, tile, tile_ids)
+    vendor = _vendor_sources(Path(node_modules))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        _assemble(staging, Path(site_dir), vendor, build_id, api_url, tile, tile_ids)
+        _replace_dir(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    logger.info(
+        "site built: build_id=%s stars=%d out_dir=%s", build_id, len(tile_ids), out_dir
+    )
+    return out_dir / "index.html"
+
+
+def template_environment(templates_dir: Path) -> jinja2.Environment:
+    """The one strict Jinja environment: autoescaped, unknown names are errors."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_template(
+    env: jinja2.Environment, name: str, context: dict[str, object]
+) -> str:
+    """Render one template, turning any Jinja failure into a `SiteTemplateError`."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateNotFound as exc:
+        raise SiteTemplateError(
+            f"template {exc.name!r} not found under {_search_path(env)}"
+        ) from exc
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name}, line {exc.lineno}"
+        raise SiteTemplateError(f"{where}: {exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        where = _template_location(exc.__traceback__) or name
+        raise SiteTemplateError(f"{where}: {exc}") from exc
+
+
+def hashed_name(name: str, content: bytes) -> str:
+    """`app.js` -> `app.3f2a9c1b.js`: the first hex digits of the content's sha256."""
+    digest = hashlib.sha256(content).hexdigest()[:HASH_LENGTH]
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}.{digest}.{suffix}" if dot else f"{name}.{digest}"
+
+
+def _check_inputs(
+    build_id: str, api_url: str, tile: bytes, tile_ids: list[str]
+) -> None:
+    """Refuse inputs that would produce a broken or unsafe site, before any work."""
+    if not isinstance(build_id, str) or not _BUILD_ID.fullmatch(build_id):
+        raise SiteBuildError(
+            f"build_id {build_id!r} is not usable in a path: use letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit"
+        )
+    parts = urlsplit(api_url) if isinstance(api_url, str) else None
+    absolute = parts is not None and parts.scheme in ("http", "https") and parts.netloc
+    if not (absolute or (isinstance(api_url, str) and api_url.startswith("/"))):
+        raise SiteBuildError(
+            f"api_url {api_url!r} must be an http(s) URL or a path starting with '/'"
+        )
+    if len(tile) % STAR_RECORD.size:
+        raise SiteBuildError(
+            f"tile is {len(tile)} bytes, not a whole number of "
+            f"{STAR_RECORD.size}-byte star records"
+        )
+    count = len(tile) // STAR_RECORD.size
+    if len(tile_ids) != count:
+        raise SiteBuildError(
+            f"tile holds {count} stars but tile_ids names {len(tile_ids)}"
+        )
+    for index, record in enumerate(STAR_RECORD.iter_unpack(tile)):
+        if not all(math.isfinite(value) for value in record[:3]):
+            raise SiteBuildError(
+                f"tile star {index} ({tile_ids[index]!r}) has a non-finite position"
+            )
+    bad = next((i for i, sid in enumerate(tile_ids) if not isinstance(sid, str)), None)
+    if bad is not None:
+        raise SiteBuildError(f"tile_ids[{bad}] is {tile_ids[bad]!r}, not a string")
+
+
+def _vendor_sources(node_modules: Path) -> list[tuple[VendorFile, Path]]:
+    """Locate the three.js files, or say how to install them."""
+    found = []
+    for vendor in THREE_FILES:
+        path = node_modules / "three" / vendor.source
+        if not path.is_file():
+            raise NodeModulesMissingError(
+                f"three.js is not installed: {path} is missing. Run `npm ci` in "
+                f"{REPO_ROOT} to install the client libraries, then build again."
+            )
+        found.append((vendor, path))
+    return found
+
+
+def _assemble(
+    root: Path,
+    site_dir: Path,
+    vendor: list[tuple[VendorFile, Path]],
+    build_id: str,
+    api_url: str,
+    tile: bytes,
+    tile_ids: list[str],
+) -> None:
+    """Write every file of the site under `root`."""
+    static = root / "static"
+    static.mkdir()
+    assets = {
+        name: _publish(site_dir / "static" / name, static) for name in CLIENT_ASSETS
+    }
+    import_map: dict[str, dict[str, str]] = {"imports": {}}
+    for item, path in vendor:
+        url = _publish(path, static)
+        key = item.import_key or f"./static/{path.name}"
+        import_map["imports"][key] = url
+        assets[path.name] = url
+    data_url = f"data/{build_id}/"
+    context: dict[str, object] = {
+        "build_id": build_id,
+        "api_url": api_url,
+        "assets": assets,
+        "import_map": import_map,
+        "preload": [url for url in assets.values() if url.endswith(".js")],
+        "stars_url": data_url + "stars.bin",
+        "ids_url": data_url + "stars_ids.json",
+        "star_count": len(tile_ids),
+    }
+    env = template_environment(site_dir / "templates")
+    page = render_template(env, PAGE_TEMPLATE, context)
+    (root / "index.html").write_text(page, encoding="utf-8")
+    data = root / "data" / build_id
+    data.mkdir(parents=True)
+    (data / "stars.bin").write_bytes(tile)
+    ids = json.dumps(tile_ids, separators=(",", ":"))
+    (data / "stars_ids.json").write_text(ids, encoding="utf-8")
+    (root / BUILD_MARKER).write_text(build_id + "\n", encoding="utf-8")
+
+
+def _publish(source: Path, static: Path) -> str:
+    """Copy one asset under its content-hashed name; return its page-relative URL."""
+    try:
+        content = source.read_bytes()
+    except FileNotFoundError as exc:
+        raise SiteAssetMissingError(f"site asset {source} does not exist") from exc
+    name = hashed_name(source.name, content)
+    (static / name).write_bytes(content)
+    logger.debug("asset %s -> static/%s", source, name)
+    return f"./static/{name}"
+
+
+def _replace_dir(staging: Path, out_dir: Path) -> None:
+    """Put the finished site at `out_dir`, removing what a previous build left."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise SiteBuildError(f"{out_dir} exists and is not a folder")
+        if any(out_dir.iterdir()) and not (out_dir / BUILD_MARKER).is_file():
+            raise SiteBuildError(
+                f"{out_dir} holds files that build_site did not write; refusing to "
+                "replace it. Choose an empty or new folder."
+            )
+        trash = Path(
+            tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent)
+        )
+        out_dir.rename(trash / out_dir.name)
+        staging.rename(out_dir)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        staging.rename(out_dir)
+
+
+def _template_location(tb: TracebackType | None) -> str | None:
+    """`index.html.j2, line 12` for the innermost template frame of a traceback."""
+    where = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            where = f"{Path(filename).name}, line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+def _search_path(env: jinja2.Environment) -> str:
+    """The template folders of `env`, for error messages."""
+    loader = env.loader
+    paths = getattr(loader, "searchpath", None)
+    return ", ".join(str(p) for p in paths) if paths else repr(loader)
