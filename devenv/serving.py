@@ -61,8 +61,15 @@ def stop(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(site_dir: Path, api_port: int, site_port: int) -> None:
     """Run both servers until interrupted, printing where they answer."""
+    # A terminated `make demo` must not leave the servers behind.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     api = start_api(api_port)
     try:
         site = start_site(site_port, site_dir)

@@ -1,0 +1,578 @@
+"""A settlement front spreading through real stars, one tick at a time.
+
+The model follows Carroll-Nellenback, Frank, Wright & Scharf 2019 (AJ 158, 117,
+"The Fermi Paradox and the Aurora Effect"): settled systems launch probes of
+finite speed and range to settleable systems, stars move meanwhile (which adds a
+diffusive term to the front), and settlements end after a finite lifetime. Its
+numbers live in a versioned ruleset (``rulesets/settlement-v1.json``).
+
+One tick, from tick ``t`` to ``t + 1``:
+
+1. Stars move in straight lines: positions are recomputed from the present
+   positions and velocities for the new time (not stepped), so no error builds.
+   Tick 1 is the present; tick ``t`` is ``(t - 1) * tick_yr`` years ahead.
+2. Probes due this tick arrive: a settleable, unsettled target becomes settled
+   since this tick. Then settlements founded before this tick may end: after a
+   fixed lifetime, or each tick with probability ``1 - exp(-tick_yr/lifetime)``.
+3. Every settlement whose launch timer fires (every ``launch_interval`` ticks
+   after its founding) launches one probe to the nearest settleable system
+   that is unsettled and has no probe on the way, within the probe range (ties
+   go to the lower index). The probe arrives after ``distance / speed``, rounded
+   up to whole ticks, at least one tick; its target is aimed at as it is at
+   launch. Several settlements may pick one target in a tick: the earliest
+   arrival counts, the other probes are lost.
+
+State per system: ``settled_since`` (0 = unsettled, otherwise the tick it was
+settled), ``age_yr`` (years since settled, 0 when unsettled) and
+``probe_arrival`` (the tick a probe is due, 0 when none is on the way).
+
+Determinism: the random draws come from a counter-based hash of
+``(seed, tick, system index)`` (SplitMix64's finaliser, Steele, Lea & Flood 2014,
+OOPSLA, "Fast splittable pseudorandom number generators"), so a result depends
+only on the seed, never on the number of threads or the order they run in.
+Parallel loops write only their own element; the one step where systems
+compete for a target is applied serially in launcher order. The nearest-target
+search uses a uniform grid (cells at least as wide as the probe range) built
+over the candidate targets each tick; the NumPy reference uses scipy's
+``cKDTree`` and the same exact distance test, and both return the same bits.
+Kernels are compiled with ``_jit.EXACT``: decisions are discrete, so one ulp of
+difference could flip a target or an arrival tick.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import prange
+from scipy.spatial import cKDTree
+
+from sim_kernels import _inputs, _jit, motion
+
+RULESETS_DIR = Path(__file__).resolve().parent / "rulesets"
+LIFETIME_MODES = ("exponential", "fixed")
+EVENT_NONE, EVENT_ARRIVED, EVENT_ENDED = 0, 1, 2
+_GRID_CELLS_PER_AXIS = 2**20  # keeps cell keys within int64
+_CELL_MARGIN = 1.0 + 1e-9  # cells a hair wider than the range: rounding-safe
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """The settlement rules and their numbers, as one versioned record."""
+
+    version: str
+    tick_yr: float
+    probe_speed_kms: float
+    probe_range_pc: float
+    launch_interval_yr: float
+    lifetime_yr: float
+    lifetime_mode: str
+
+    @property
+    def launch_interval_ticks(self) -> int:
+        """Return the launch interval in whole ticks (at least one)."""
+        return max(1, round(self.launch_interval_yr / self.tick_yr))
+
+    @property
+    def probe_pc_per_tick(self) -> float:
+        """Return how far a probe travels in one tick, in pc."""
+        return self.probe_speed_kms * motion.PC_PER_YR_PER_KMS * self.tick_yr
+
+    @property
+    def end_probability(self) -> float:
+        """Return the chance per tick that a settlement ends (exponential mode)."""
+        return -math.expm1(-self.tick_yr / self.lifetime_yr)
+
+    @property
+    def lifetime_ticks(self) -> int:
+        """Return the fixed lifetime in whole ticks (at least one)."""
+        return max(1, math.ceil(self.lifetime_yr / self.tick_yr))
+
+
+class SettlementWorld(NamedTuple):
+    """The stars a run acts on: present positions, velocities, settleable flags."""
+
+    positions_pc: np.ndarray
+    velocities_kms: np.ndarray
+    settleable: np.ndarray
+
+
+class SettlementState(NamedTuple):
+    """Where the settlement stands after a tick."""
+
+    tick: int
+    positions_pc: np.ndarray
+    settled_since: np.ndarray
+    age_yr: np.ndarray
+    probe_arrival: np.ndarray
+
+
+class TickReport(NamedTuple):
+    """Counts for one tick, for the run's health record."""
+
+    tick: int
+    time_yr: float
+    settled: int
+    settleable: int
+    launched: int
+    arrived: int
+    ended: int
+    in_flight: int
+
+
+# --------------------------------------------------------------- rulesets
+
+
+def _rule_value(rules: dict, name: str, source: str) -> Any:
+    """Return one rule's value, or raise naming the rule and the file."""
+    try:
+        return rules[name]["value"]
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{source}: rule {name!r} is missing its value") from error
+
+
+def ruleset_from_dict(data: dict, source: str = "ruleset") -> Ruleset:
+    """Build and check a ruleset from its JSON form."""
+    rules = data.get("rules")
+    if not isinstance(rules, dict):
+        raise ValueError(f"{source}: expected a 'rules' object")
+    numbers = {
+        name: _rule_value(rules, name, source)
+        for name in (
+            "tick_yr",
+            "probe_speed_kms",
+            "probe_range_pc",
+            "launch_interval_yr",
+            "lifetime_yr",
+        )
+    }
+    for name, value in numbers.items():
+        if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{source}: {name} must be a finite number > 0")
+    mode = _rule_value(rules, "lifetime_mode", source)
+    if mode not in LIFETIME_MODES:
+        raise ValueError(f"{source}: lifetime_mode must be one of {LIFETIME_MODES}")
+    return Ruleset(
+        version=str(data.get("version", "")),
+        lifetime_mode=mode,
+        **{k: float(v) for k, v in numbers.items()},
+    )
+
+
+def load_ruleset(name: str = "settlement-v1") -> Ruleset:
+    """Load a named ruleset from ``sim_kernels/rulesets``."""
+    path = RULESETS_DIR / f"{name}.json"
+    if not path.is_file():
+        raise ValueError(f"name: no ruleset file {path.name} in {RULESETS_DIR}")
+    return ruleset_from_dict(json.loads(path.read_text()), source=path.name)
+
+
+# ------------------------------------------------------ counter-based draws
+
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX1 = 0xBF58476D1CE4E5B9
+_MIX2 = 0x94D049BB133111EB
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@_jit.function(fastmath=_jit.EXACT)
+def _splitmix(x):
+    """Return SplitMix64's finaliser of x + golden gamma (uint64 in, uint64 out)."""
+    z = x + np.uint64(_GOLDEN)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
+    return z ^ (z >> np.uint64(31))
+
+
+@_jit.function(fastmath=_jit.EXACT)
+def _uniform(seed, tick, index):
+    """Return a uniform draw in [0, 1) fixed by (seed, tick, index) alone."""
+    h = _splitmix(np.uint64(seed))
+    h = _splitmix(h ^ np.uint64(tick))
+    h = _splitmix(h ^ np.uint64(index))
+    return float(h >> np.uint64(11)) * _TO_UNIT
+
+
+def _splitmix_numpy(x: np.ndarray) -> np.ndarray:
+    """Return SplitMix64's finaliser over a uint64 array (wrapping arithmetic)."""
+    z = x + np.uint64(_GOLDEN)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
+    return z ^ (z >> np.uint64(31))
+
+
+def _uniform_numpy(seed: int, tick: int, index: np.ndarray) -> np.ndarray:
+    """Return the draws for (seed, tick, each index): the NumPy reference."""
+    n = index.shape[0]
+    h = _splitmix_numpy(np.full(n, seed, dtype=np.uint64))
+    h = _splitmix_numpy(h ^ np.uint64(tick))
+    h = _splitmix_numpy(h ^ index.astype(np.uint64))
+    return (h >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+
+
+def uniform_draws(
+    seed: int, tick: int, n: int, *, backend: str = "numba"
+) -> np.ndarray:
+    """Return the n draws a tick uses, one per system (for tests and audits)."""
+    _inputs.backend(backend)
+    if backend == "numpy":
+        return _uniform_numpy(seed, tick, np.arange(n, dtype=np.int64))
+    out = np.empty(n)
+    _draws_kernel.serial(np.uint64(seed), tick, out)
+    return out
+
+
+@_jit.kernel(fastmath=_jit.EXACT)
+def _draws_kernel(seed, tick, out):
+    """Write the draw for (seed, tick, i) into out[i]."""
+    for i in prange(out.shape[0]):
+        out[i] = _uniform(seed, tick, i)
+
+
+# ---------------------------------------------------------- Numba kernels
+
+
+@_jit.kernel(fastmath=_jit.EXACT)
+def _arrive_end_kernel(
+    tick,
+    settleable,
+    since,
+    age,
+    arrival,
+    seed,
+    tick_yr,
+    fixed_lifetime,
+    lifetime_ticks,
+    end_probability,
+    events,
+):
+    """Land the probes due this tick, end settlements, and update ages in place."""
+    for i in prange(since.shape[0]):
+        events[i] = EVENT_NONE
+        if arrival[i] == tick:
+            arrival[i] = 0
+            if settleable[i] and since[i] == 0:
+                since[i] = tick
+                events[i] = EVENT_ARRIVED
+        elif since[i] > 0:
+            if fixed_lifetime:
+                ends = tick - since[i] >= lifetime_ticks
+            else:
+                ends = _uniform(seed, tick, i) < end_probability
+            if ends:
+                since[i] = 0
+                events[i] = EVENT_ENDED
+        age[i] = (tick - since[i]) * tick_yr if since[i] > 0 else 0.0
+
+
+@_jit.function(fastmath=_jit.EXACT)
+def _build_grid(points, cell):
+    """Return (origin, dims, sorted cell keys, order) of a uniform grid."""
+    origin = np.empty(3)
+    dims = np.empty(3, dtype=np.int64)
+    for k in range(3):
+        origin[k] = points[:, k].min()
+        dims[k] = np.int64((points[:, k].max() - origin[k]) / cell) + 1
+    keys = np.empty(points.shape[0], dtype=np.int64)
+    for i in range(points.shape[0]):
+        ix = np.int64((points[i, 0] - origin[0]) / cell)
+        iy = np.int64((points[i, 1] - origin[1]) / cell)
+        iz = np.int64((points[i, 2] - origin[2]) / cell)
+        keys[i] = (ix * dims[1] + iy) * dims[2] + iz
+    order = np.argsort(keys, kind="mergesort")
+    return origin, dims, keys[order], order
+
+
+@_jit.function(fastmath=_jit.EXACT)
+def _cell_span(x, origin, cell, dim):
+    """Return the first and last cell index (inclusive) next to coordinate x."""
+    f = math.floor((x - origin) / cell)
+    f = min(max(f, -2.0), float(dim) + 1.0)
+    c = np.int64(f)
+    return max(c - 1, 0), min(c + 1, dim - 1)
+
+
+@_jit.kernel(fastmath=_jit.EXACT)
+def _nearest_kernel(
+    launch_pos, cand_pos, cand_ids, origin, dims, keys, order, cell, range2, tgt, d2o
+):
+    """Write each launcher's nearest candidate id within range (or -1) and d^2."""
+    for n in prange(launch_pos.shape[0]):
+        px, py, pz = launch_pos[n, 0], launch_pos[n, 1], launch_pos[n, 2]
+        best, best_id = np.inf, np.int64(-1)
+        x0, x1 = _cell_span(px, origin[0], cell, dims[0])
+        y0, y1 = _cell_span(py, origin[1], cell, dims[1])
+        z0, z1 = _cell_span(pz, origin[2], cell, dims[2])
+        for ix in range(x0, x1 + 1):
+            for iy in range(y0, y1 + 1):
+                for iz in range(z0, z1 + 1):
+                    key = (ix * dims[1] + iy) * dims[2] + iz
+                    lo = np.searchsorted(keys, key, side="left")
+                    hi = np.searchsorted(keys, key, side="right")
+                    for s in range(lo, hi):
+                        c = order[s]
+                        dx = cand_pos[c, 0] - px
+                        dy = cand_pos[c, 1] - py
+                        dz = cand_pos[c, 2] - pz
+                        d2 = dx * dx + dy * dy + dz * dz
+                        if d2 <= range2 and (
+                            d2 < best or (d2 == best and cand_ids[c] < best_id)
+                        ):
+                            best, best_id = d2, cand_ids[c]
+        tgt[n] = best_id
+        d2o[n] = best
+
+
+@_jit.function(fastmath=_jit.EXACT)
+def _apply_launches(tick, targets, d2, step_pc, arrival):
+    """Book each probe's arrival on its target, keeping the earliest; count them."""
+    launched = 0
+    for n in range(targets.shape[0]):
+        t = targets[n]
+        if t < 0:
+            continue
+        launched += 1
+        due = tick + max(np.int64(1), np.int64(math.ceil(math.sqrt(d2[n]) / step_pc)))
+        if arrival[t] == 0 or due < arrival[t]:
+            arrival[t] = due
+    return launched
+
+
+def _nearest_numba(launch_pos, cand_pos, cand_ids, probe_range, parallel):
+    """Return (target id or -1, d^2) per launcher through the grid kernel."""
+    span = float(np.ptp(cand_pos, axis=0).max()) if cand_pos.shape[0] else 0.0
+    cell = max(probe_range * _CELL_MARGIN, span / _GRID_CELLS_PER_AXIS)
+    origin, dims, keys, order = _build_grid(cand_pos, cell)
+    targets = np.empty(launch_pos.shape[0], dtype=np.int64)
+    d2 = np.empty(launch_pos.shape[0])
+    _nearest_kernel.pick(parallel)(
+        launch_pos,
+        cand_pos,
+        cand_ids,
+        origin,
+        dims,
+        keys,
+        order,
+        cell,
+        probe_range * probe_range,
+        targets,
+        d2,
+    )
+    return targets, d2
+
+
+# ------------------------------------------------------- NumPy reference
+
+
+def _arrive_end_numpy(tick, settleable, since, age, arrival, seed, ruleset):
+    """Land probes, end settlements and update ages in place: the NumPy reference."""
+    events = np.zeros(since.shape[0], dtype=np.int8)
+    due = arrival == tick
+    arrival[due] = 0
+    lands = due & settleable & (since == 0)
+    older = ~due & (since > 0)
+    if ruleset.lifetime_mode == "fixed":
+        ends = older & (tick - since >= ruleset.lifetime_ticks)
+    else:
+        draws = _uniform_numpy(seed, tick, np.arange(since.shape[0], dtype=np.int64))
+        ends = older & (draws < ruleset.end_probability)
+    since[lands] = tick
+    since[ends] = 0
+    events[lands] = EVENT_ARRIVED
+    events[ends] = EVENT_ENDED
+    age[:] = np.where(since > 0, (tick - since) * ruleset.tick_yr, 0.0)
+    return events
+
+
+def _nearest_numpy(launch_pos, cand_pos, cand_ids, probe_range):
+    """Return (target id or -1, d^2) per launcher through a KD-tree."""
+    targets = np.full(launch_pos.shape[0], -1, dtype=np.int64)
+    d2_best = np.full(launch_pos.shape[0], np.inf)
+    range2 = probe_range * probe_range
+    tree = cKDTree(cand_pos)
+    found = tree.query_ball_point(launch_pos, probe_range * _CELL_MARGIN)
+    for n, near in enumerate(found):
+        if not near:
+            continue
+        near = np.asarray(near, dtype=np.int64)
+        diff = cand_pos[near] - launch_pos[n]
+        d2 = diff[:, 0] * diff[:, 0] + diff[:, 1] * diff[:, 1] + diff[:, 2] * diff[:, 2]
+        inside = d2 <= range2
+        if not inside.any():
+            continue
+        ids, d2 = cand_ids[near[inside]], d2[inside]
+        pick = np.lexsort((ids, d2))[0]
+        targets[n], d2_best[n] = ids[pick], d2[pick]
+    return targets, d2_best
+
+
+def _apply_launches_numpy(tick, targets, d2, step_pc, arrival) -> int:
+    """Book each probe's arrival, keeping the earliest: the NumPy reference."""
+    sent = targets >= 0
+    due = tick + np.maximum(1, np.ceil(np.sqrt(d2[sent]) / step_pc).astype(np.int64))
+    booked = np.where(arrival == 0, np.iinfo(np.int64).max, arrival)
+    np.minimum.at(booked, targets[sent], due)
+    arrival[:] = np.where(booked == np.iinfo(np.int64).max, 0, booked)
+    return int(sent.sum())
+
+
+# ------------------------------------------------------------ public API
+
+
+def make_world(
+    positions_pc: Any, velocities_kms: Any, settleable: Any
+) -> SettlementWorld:
+    """Check and bundle the stars a settlement run acts on."""
+    positions = _inputs.vectors("positions_pc", positions_pc)
+    velocities = _inputs.vectors("velocities_kms", velocities_kms)
+    flags = np.asarray(settleable)
+    if flags.dtype != np.bool_ or flags.ndim != 1:
+        raise ValueError(f"settleable: expected a 1-D bool array, got {flags.dtype}")
+    _inputs.same_length(
+        positions_pc=positions, velocities_kms=velocities, settleable=flags
+    )
+    for name, array in (("positions_pc", positions), ("velocities_kms", velocities)):
+        bad = ~np.isfinite(array).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"{name}: row {_inputs.first_bad(bad)} is not finite (pass the "
+                f"tangential-only velocity where the radial one is unknown)"
+            )
+    return SettlementWorld(positions, velocities, np.ascontiguousarray(flags))
+
+
+def initial_state(world: SettlementWorld, founders: Any) -> SettlementState:
+    """Return tick 1 (the present) with the founder systems settled."""
+    n = world.positions_pc.shape[0]
+    index = np.asarray(founders, dtype=np.int64).ravel()
+    if index.size and (index.min() < 0 or index.max() >= n):
+        raise ValueError(f"founders: indices must lie in [0, {n}); got {index}")
+    since = np.zeros(n, dtype=np.int64)
+    since[index] = 1
+    return SettlementState(
+        tick=1,
+        positions_pc=world.positions_pc.copy(),
+        settled_since=since,
+        age_yr=np.zeros(n),
+        probe_arrival=np.zeros(n, dtype=np.int64),
+    )
+
+
+def _check_step_inputs(state: SettlementState, world: SettlementWorld, seed: int):
+    """Raise unless state, world and seed fit together."""
+    n = world.positions_pc.shape[0]
+    for name in ("settled_since", "age_yr", "probe_arrival"):
+        if getattr(state, name).shape != (n,):
+            raise ValueError(f"state.{name}: expected shape ({n},)")
+    if state.tick < 1:
+        raise ValueError(f"state.tick: must be >= 1; got {state.tick}")
+    if not (isinstance(seed, int | np.integer) and 0 <= seed < 2**64):
+        raise ValueError(f"seed: expected an integer in [0, 2**64); got {seed!r}")
+
+
+def step(
+    state: SettlementState,
+    world: SettlementWorld,
+    ruleset: Ruleset,
+    seed: int,
+    *,
+    backend: str = "numba",
+    parallel: bool = True,
+) -> tuple[SettlementState, TickReport]:
+    """Advance the settlement by one tick; the given state is left unchanged."""
+    _inputs.backend(backend)
+    _check_step_inputs(state, world, seed)
+    tick = state.tick + 1
+    since = state.settled_since.copy()
+    age = state.age_yr.copy()
+    arrival = state.probe_arrival.copy()
+    positions = motion.propagate(
+        world.positions_pc,
+        world.velocities_kms,
+        (tick - 1) * ruleset.tick_yr,
+        backend=backend,
+        parallel=parallel,
+    ).positions_pc
+    if backend == "numpy":
+        events = _arrive_end_numpy(
+            tick, world.settleable, since, age, arrival, seed, ruleset
+        )
+    else:
+        events = np.empty(since.shape[0], dtype=np.int8)
+        _arrive_end_kernel.pick(parallel)(
+            tick,
+            world.settleable,
+            since,
+            age,
+            arrival,
+            np.uint64(seed),
+            ruleset.tick_yr,
+            ruleset.lifetime_mode == "fixed",
+            ruleset.lifetime_ticks,
+            ruleset.end_probability,
+            events,
+        )
+    launchers = np.flatnonzero(
+        (since > 0)
+        & (since < tick)
+        & ((tick - since) % ruleset.launch_interval_ticks == 0)
+    )
+    candidates = np.flatnonzero(world.settleable & (since == 0) & (arrival == 0))
+    launched = 0
+    if launchers.size and candidates.size:
+        launch_pos = np.ascontiguousarray(positions[launchers])
+        cand_pos = np.ascontiguousarray(positions[candidates])
+        if backend == "numpy":
+            targets, d2 = _nearest_numpy(
+                launch_pos, cand_pos, candidates, ruleset.probe_range_pc
+            )
+            launched = _apply_launches_numpy(
+                tick, targets, d2, ruleset.probe_pc_per_tick, arrival
+            )
+        else:
+            targets, d2 = _nearest_numba(
+                launch_pos, cand_pos, candidates, ruleset.probe_range_pc, parallel
+            )
+            launched = _apply_launches(
+                tick, targets, d2, ruleset.probe_pc_per_tick, arrival
+            )
+    new_state = SettlementState(tick, positions, since, age, arrival)
+    report = TickReport(
+        tick=tick,
+        time_yr=(tick - 1) * ruleset.tick_yr,
+        settled=int(np.count_nonzero(since)),
+        settleable=int(np.count_nonzero(world.settleable)),
+        launched=int(launched),
+        arrived=int(np.count_nonzero(events == EVENT_ARRIVED)),
+        ended=int(np.count_nonzero(events == EVENT_ENDED)),
+        in_flight=int(np.count_nonzero(arrival)),
+    )
+    return new_state, report
+
+
+def invariant_violations(state: SettlementState, world: SettlementWorld) -> list[str]:
+    """Return a sentence for each broken invariant (empty when all hold)."""
+    problems = []
+    settled = state.settled_since > 0
+    if (state.settled_since < 0).any():
+        problems.append("settled_since is negative somewhere")
+    if (state.settled_since > state.tick).any():
+        problems.append("a system is settled since a tick that has not happened")
+    if (settled & ~world.settleable).any():
+        problems.append("an unsettleable system is settled")
+    if settled.sum() > world.settleable.sum():
+        problems.append("more systems settled than are settleable")
+    if not np.isfinite(state.positions_pc).all():
+        problems.append("a position is not finite")
+    if not (np.isfinite(state.age_yr).all() and (state.age_yr >= 0).all()):
+        problems.append("a settlement age is negative or not finite")
+    if (state.age_yr[~settled] != 0).any():
+        problems.append("an unsettled system has a settlement age")
+    pending = state.probe_arrival != 0
+    if (state.probe_arrival[pending] <= state.tick).any():
+        problems.append("a probe is due at a tick already past")
+    return problems
