@@ -80,6 +80,8 @@ def store(files: list[SourceFile], store: ObjectStore, bucket: str) -> int:
         if store.exists(bucket, source.object_key):
             continue
         body = Path(source.path).read_bytes()
-        written += store.put_once(bucket, source.object_key, body, "application/octet-stream")
+        written += store.put_once(
+            bucket, source.object_key, body, "application/octet-stream"
+        )
         logger.debug("stored source %s as %s", source.role, source.object_key)
     return written

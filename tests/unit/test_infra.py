@@ -45,7 +45,9 @@ def test_template_passes_cfn_lint():
 
 def test_lambda_requirements_hold_no_numeric_stack():
     lines = (render.TEMPLATE.parents[1] / "requirements.txt").read_text().splitlines()
-    wanted = {line.split("==")[0].strip().lower() for line in lines if line[:1].isalpha()}
+    wanted = {
+        line.split("==")[0].strip().lower() for line in lines if line[:1].isalpha()
+    }
     assert wanted
     assert not wanted & {"numpy", "numba", "scipy", "llvmlite"}
 

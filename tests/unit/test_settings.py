@@ -27,8 +27,11 @@ def test_ports_come_from_the_environment():
         ({"LB_STAGE": "staging"}, "LB_STAGE"),
         ({"LB_STAGE": "local", "LB_DYNAMODB_ENDPOINT": "localhost"}, "http"),
         (
-            {"LB_STAGE": "prod", "LB_S3_ENDPOINT": "http://127.0.0.1:1",
-             "LB_CURSOR_SECRET": "x" * 32},
+            {
+                "LB_STAGE": "prod",
+                "LB_S3_ENDPOINT": "http://127.0.0.1:1",
+                "LB_CURSOR_SECRET": "x" * 32,
+            },
             "only the local stage",
         ),
         ({"LB_STAGE": "prod"}, "LB_CURSOR_SECRET"),
