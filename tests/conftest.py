@@ -78,6 +78,29 @@ def published_build(settings):
     return run_build(settings)
 
 
+SAMPLE_SOURCES = {
+    "hip_main": "hip_main_sample.dat",
+    "sscore_nearest": "sscore_nearest_sample.csv",
+    "sscore_brightest": "sscore_brightest_sample.csv",
+    "d3_names": "d3_names_sample.json",
+    "exoplanets": "exoplanets_sample_2024.csv",
+}
+
+
+@pytest.fixture(scope="session")
+def sample_build(settings):
+    """A small world from the hand-made files in tests/data, published, not active.
+
+    For tests that need a real build in the real servers but not the whole sky;
+    address it by id (`/builds/{id}/...`), never through `active`.
+    """
+    from batch_jobs.pipeline import run_build
+
+    data = REPO / "tests" / "data"
+    overrides = {role: data / name for role, name in SAMPLE_SOURCES.items()}
+    return run_build(settings, overrides=overrides, activate=False)
+
+
 @pytest.fixture(scope="session")
 def api(published_build):
     """A Chalice test client over the app, with a published active build."""
