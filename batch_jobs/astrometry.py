@@ -25,6 +25,9 @@ J2000 = 2000.0
 
 MAS_PER_DEG = 3.6e6
 
+KM_S_PER_AU_YR = 4.740470446
+"""km/s for a proper motion of 1 arcsec/yr at 1 pc (IAU 2012 au, Julian year)."""
+
 # Rotation from ICRS to Galactic coordinates, r_gal = GALACTIC_FROM_ICRS @ r_icrs,
 # as tabulated in the Hipparcos Catalogue, Vol. 1, Sect. 1.5.3, Eq. 1.5.11
 # (the transpose of A_G). Its rows are the ICRS unit vectors of the Galactic
@@ -97,6 +100,40 @@ def icrs_to_galactic(
     """
     dist = distance_pc(parallax_mas)
     return dist, galactic_xyz(ra_deg, dec_deg, dist)
+
+
+def space_velocity(
+    ra_deg: ArrayLike,
+    dec_deg: ArrayLike,
+    parallax_mas: ArrayLike,
+    pmra_mas_yr: ArrayLike,
+    pmdec_mas_yr: ArrayLike,
+    rv_kms: ArrayLike,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return heliocentric Galactic (U, V, W) in km/s and a tangential-only flag.
+
+    U points to the Galactic centre, V to l = 90 deg, W to the north pole. A star
+    without a radial velocity gets only its tangential motion (flag True), never
+    a radial velocity of zero passed off as measured; a star without a positive
+    parallax or a proper motion gets NaN.
+    """
+    ra = np.radians(np.asarray(ra_deg, dtype=np.float64))
+    dec = np.radians(np.asarray(dec_deg, dtype=np.float64))
+    dist = distance_pc(parallax_mas)
+    rv = np.asarray(rv_kms, dtype=np.float64)
+    tangential_only = ~np.isfinite(rv)
+    # Proper motion (mas/yr) times distance (pc) gives AU/yr in milli-units.
+    v_ra = KM_S_PER_AU_YR * np.asarray(pmra_mas_yr, dtype=np.float64) * dist / 1e3
+    v_dec = KM_S_PER_AU_YR * np.asarray(pmdec_mas_yr, dtype=np.float64) * dist / 1e3
+    radial = np.where(tangential_only, 0.0, rv)
+    sin_ra, cos_ra = np.sin(ra), np.cos(ra)
+    sin_dec, cos_dec = np.sin(dec), np.cos(dec)
+    icrs = (
+        radial[:, None] * np.stack([cos_dec * cos_ra, cos_dec * sin_ra, sin_dec], -1)
+        + v_ra[:, None] * np.stack([-sin_ra, cos_ra, np.zeros_like(ra)], -1)
+        + v_dec[:, None] * np.stack([-sin_dec * cos_ra, -sin_dec * sin_ra, cos_dec], -1)
+    )
+    return icrs @ GALACTIC_FROM_ICRS.T, tangential_only
 
 
 def galactic_lb(ra_deg: ArrayLike, dec_deg: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

@@ -53,6 +53,7 @@ RV_CONFLICT_KMS = 2.0
 
 _SSCORE_ROLES = ("sscore_nearest", "sscore_brightest")
 _POSITION_KEYS = ("dist_pc", "x_pc", "y_pc", "z_pc")
+_VELOCITY_KEYS = ("u_kms", "v_kms", "w_kms")
 _NO_EXTRA: dict = {}
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _VAR_PADDING = re.compile(r"^V0+(?=\d)")
@@ -258,6 +259,18 @@ class _Stars:
             vmag=c["vmag"],
         )
 
+    def _velocities(self) -> tuple[np.ndarray, np.ndarray]:
+        """Galactic U, V, W of every star; radial velocities come from SSCore."""
+        c = self.columns
+        rv = np.full(len(c["hip"]), np.nan)
+        for row, extra in self.extra.items():
+            if "rv_kms" in extra:
+                rv[row] = extra["rv_kms"][0]
+        return astrometry.space_velocity(
+            c["ra_deg"], c["dec_deg"], c["parallax_mas"],
+            c["pmra_mas_yr"], c["pmdec_mas_yr"], rv,
+        )  # fmt: skip
+
     def systems(
         self, exo: _Exoplanets, result: crossmatch.CrossmatchResult
     ) -> list[dict]:
@@ -282,6 +295,9 @@ class _Stars:
             "teff_k": _json_list(self.teff, 0),
             "luminosity_lsun": _json_list(_round_significant(self.luminosity, 4)),
         }
+        uvw, tangential_only = self._velocities()
+        for axis, key in enumerate(("u_kms", "v_kms", "w_kms")):
+            values[key] = _json_list(uvw[:, axis], 3)
         hips, hds = c["hip"].tolist(), c["hd"].tolist()
         sptypes = c["spectral_type"].tolist()
         keys = tuple(values)
@@ -293,8 +309,15 @@ class _Stars:
             record = _star_record(hip, hd, sptypes[row], extra)
             record.update(zip(keys, row_values, strict=True))
             if record["dist_pc"] is None:
-                for key in _POSITION_KEYS:
+                for key in _POSITION_KEYS + _VELOCITY_KEYS:
                     del record[key]
+            elif record["u_kms"] is None:
+                for key in _VELOCITY_KEYS:
+                    del record[key]
+            else:
+                record["velocity"] = (
+                    "tangential-only" if tangential_only[row] else "full"
+                )
             for hostname in hosts_of.get(row, ()):
                 record["planets"].extend(exo.planets_of(hostname))
                 record["names"] = _unique([*record["names"], hostname])
@@ -780,4 +803,15 @@ def _report_world(systems: list[dict], quality: _Quality) -> None:
         "world.known_planets",
         sum(len(s["planets"]) for s in systems),
         "known planets in the world, the Sun's included",
+    )
+    add(
+        "world.velocity_full",
+        sum(s.get("velocity") == "full" for s in systems),
+        "stars with a full space velocity (U, V, W from proper motion, parallax"
+        " and a radial velocity)",
+    )
+    add(
+        "world.velocity_tangential_only",
+        sum(s.get("velocity") == "tangential-only" for s in systems),
+        "stars without a radial velocity: U, V, W hold the tangential motion only",
     )

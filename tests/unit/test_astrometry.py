@@ -127,3 +127,43 @@ def test_separation_of_known_pair():
     across_pole = astrometry.separation_arcsec(0.0, 89.0, 180.0, 89.0)
     assert float(one_degree) == pytest.approx(3600)
     assert float(across_pole) == pytest.approx(7200, rel=1e-9)
+
+
+def test_space_velocity_matches_astropy_within_a_metre_per_second():
+    coordinates = pytest.importorskip("astropy.coordinates")
+    units = pytest.importorskip("astropy.units")
+    ra = np.array([269.45402305, 217.42894222, 101.28715539])
+    dec = np.array([4.66828815, -62.67949019, -16.71611582])
+    plx = np.array([549.01, 772.33, 379.21])
+    pmra = np.array([-797.84, -3775.75, -546.01])
+    pmdec = np.array([10326.93, 765.54, -1223.08])
+    rv = np.array([-110.4, -22.3, -5.5])
+    uvw, tangential = astrometry.space_velocity(ra, dec, plx, pmra, pmdec, rv)
+    sky = coordinates.SkyCoord(
+        ra=ra * units.deg, dec=dec * units.deg,
+        distance=(1000 / plx) * units.pc,
+        pm_ra_cosdec=pmra * units.mas / units.yr,
+        pm_dec=pmdec * units.mas / units.yr,
+        radial_velocity=rv * units.km / units.s, frame="icrs",
+    ).galactic.cartesian.differentials["s"]  # fmt: skip
+    expected = np.stack([sky.d_x, sky.d_y, sky.d_z], -1).to_value(units.km / units.s)
+    # astropy's Galactic frame comes from FK5; Hipparcos' differs by ~1e-5 rad,
+    # a few mm/s at these speeds.
+    np.testing.assert_allclose(uvw, expected, atol=1e-3)
+    assert not tangential.any()
+
+
+def test_star_without_radial_velocity_keeps_only_tangential_motion_and_says_so():
+    uvw, tangential = astrometry.space_velocity(
+        [10.0, 10.0], [20.0, 20.0], [100.0, 100.0], [50.0, 50.0], [-30.0, -30.0],
+        [np.nan, 0.0],
+    )  # fmt: skip
+    assert tangential.tolist() == [True, False]
+    np.testing.assert_allclose(uvw[0], uvw[1], atol=1e-12)
+    speed = np.hypot(50.0, 30.0) * 10.0 / 1000 * astrometry.KM_S_PER_AU_YR
+    assert np.linalg.norm(uvw[0]) == pytest.approx(speed)
+
+
+def test_star_without_parallax_gets_no_velocity():
+    uvw, _ = astrometry.space_velocity([1.0], [2.0], [-3.0], [4.0], [5.0], [6.0])
+    assert np.isnan(uvw).all()

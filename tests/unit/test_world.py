@@ -328,3 +328,17 @@ def test_renamed_host_in_the_real_table_is_found_by_position(real_paths, tmp_pat
     host = next(s for s in renamed.systems if s["system_id"] == "hip-7978")
     assert [p["name"] for p in host["planets"]] == ["HD 10647 b"]
     assert renamed.quality["crossmatch.position"]["count"] >= 1
+
+
+@pytest.mark.realdata
+def test_real_stars_with_radial_velocity_get_full_space_velocities(real_world):
+    by_id = {s["system_id"]: s for s in real_world.systems}
+    barnard = by_id["hip-87937"]
+    assert barnard["velocity"] == "full"
+    # Barnard's Star moves ~142 km/s towards -U, mostly (e.g. Fuchs et al. 2001).
+    assert -150 < barnard["u_kms"] < -135
+    assert real_world.quality["world.velocity_full"]["count"] > 9000
+    without_rv = [
+        s for s in real_world.systems if s.get("velocity") == "tangential-only"
+    ]
+    assert without_rv and all(s["rv_kms"] is None for s in without_rv)
