@@ -34,7 +34,15 @@ from pathlib import Path
 
 import numpy as np
 
-from batch_jobs import astrometry, catalog, crossmatch, solar_system, stellar, tiles
+from batch_jobs import (
+    astrometry,
+    catalog,
+    crossmatch,
+    solar_system,
+    sscore_stars,
+    stellar,
+    tiles,
+)
 from chalicelib import designations
 from chalicelib.errors import SourceMissingError
 
@@ -131,7 +139,12 @@ def assemble_world(paths: Mapping[str, Path]) -> World:
     _report_crossmatch(result, quality)
     systems = [solar_system.sol_system()]
     systems.extend(stars.systems(exo, result))
-    systems.extend(exo.unmatched_systems(result, quality))
+    own = stars.sscore_only_systems(sscore)
+    hosts_alone = _attach_to_sscore_stars(
+        exo.unmatched_systems(result, quality), own, quality
+    )
+    systems.extend(own)
+    systems.extend(hosts_alone)
     _report_world(systems, quality)
     logger.debug("world assembled in %.2f s", time.perf_counter() - started)
     return World(systems, quality.rules, result)
@@ -181,6 +194,7 @@ class _Stars:
         self.row_of = {h: i for i, h in enumerate(c["hip"].tolist())}
         self.names: dict[int, list[str]] = {}
         self.extra: dict[int, dict] = {}
+        self.sscore_only: dict[str, list[int]] = {}
         _report_hipparcos(hip, placed, unique, self, quality)
 
     def merge_sscore(self, tables: Mapping[str, dict], quality: _Quality) -> None:
@@ -200,11 +214,19 @@ class _Stars:
                 table["rv_kms"].tolist(),
                 strict=True,
             )
-            for hip, ids, names, sptype, rv in rows:
+            found = self._find_without_hip(table)
+            counts["matched_by_position"] = 0
+            for index, (hip, ids, names, sptype, rv) in enumerate(rows):
                 row = self.row_of.get(hip)
-                if hip == catalog.NO_ID or row is None:
-                    key = "no_hip" if hip == catalog.NO_ID else "hip_not_in_hipparcos"
-                    counts[key] += 1
+                if hip == catalog.NO_ID:
+                    row = found.get(index)
+                    if row is None:
+                        counts["no_hip"] += 1
+                        self.sscore_only.setdefault(role, []).append(index)
+                        continue
+                    counts["matched_by_position"] += 1
+                elif row is None:
+                    counts["hip_not_in_hipparcos"] += 1
                     continue
                 counts["merged"] += 1
                 extra = self.extra.setdefault(row, {})
@@ -218,6 +240,21 @@ class _Stars:
                     elif abs(extra["rv_kms"][0] - rv) > RV_CONFLICT_KMS:
                         counts["rv_conflict"] += 1
             _report_sscore(role, len(table["hip"]), counts, quality)
+
+    def _find_without_hip(self, table: dict) -> dict[int, int]:
+        """SSCore rows without a HIP number that are Hipparcos stars, by position."""
+        rows = np.flatnonzero(table["hip"] == catalog.NO_ID)
+        found = sscore_stars.match_to_hipparcos(table, rows, self.columns)
+        return {int(r): int(h) for r, h in zip(rows, found, strict=True) if h >= 0}
+
+    def sscore_only_systems(self, tables: Mapping[str, dict]) -> list[dict]:
+        """Systems for the SSCore stars Hipparcos lacks; Nearest wins over Brightest."""
+        out: dict[str, dict] = {}
+        for role in _SSCORE_ROLES:
+            rows = np.asarray(self.sscore_only.get(role, []), dtype=np.int64)
+            for record in sscore_stars.systems(tables[role], rows, role):
+                out.setdefault(record["system_id"], record)
+        return list(out.values())
 
     def merge_d3(self, d3: Mapping[int, dict[str, str]], quality: _Quality) -> None:
         """Merge the d3-celestial proper names and designations by HIP number."""
@@ -700,8 +737,11 @@ def _report_sscore(
     """Add one SSCore file's merge counts to the quality report."""
     prefix = role.replace("_", ".")
     descriptions = {
-        "merged": "rows merged onto a Hipparcos star by their HIP identifier",
-        "no_hip": "rows without a HIP identifier (not part of the world)",
+        "merged": "rows merged onto a Hipparcos star (by HIP number or position)",
+        "matched_by_position": "rows without a HIP number found in Hipparcos by"
+        " J2000 position and V magnitude",
+        "no_hip": "rows without a HIP number that Hipparcos lacks: systems of their"
+        " own, every field from SSCore",
         "hip_not_in_hipparcos": (
             "rows whose HIP number has no Hipparcos star with a position"
         ),
@@ -778,6 +818,37 @@ def _report_crossmatch(result: crossmatch.CrossmatchResult, quality: _Quality) -
             description,
             result.examples.get(key),
         )
+
+
+def _attach_to_sscore_stars(
+    host_systems: list[dict], own: list[dict], quality: _Quality
+) -> list[dict]:
+    """Give planets of hosts Hipparcos lacks to the SSCore star of the same name.
+
+    Returns the host systems that no SSCore star claimed (they stay on their own).
+    """
+    by_key: dict[str, dict] = {}
+    for record in own:
+        for label in record["names"]:
+            for key in designations.index_keys(label):
+                by_key.setdefault(key, record)
+    alone, claimed = [], []
+    for host in host_systems:
+        keys = {k for label in host["names"] for k in designations.index_keys(label)}
+        star = next((by_key[k] for k in sorted(keys) if k in by_key), None)
+        if star is None:
+            alone.append(host)
+            continue
+        star["planets"].extend(host["planets"])
+        star["names"] = _unique([*star["names"], *host["names"]])
+        claimed.append(host["name"])
+    quality.add(
+        "crossmatch.sscore_name",
+        len(claimed),
+        "hosts Hipparcos lacks, matched by name to an SSCore-only star",
+        claimed,
+    )
+    return alone
 
 
 def _report_world(systems: list[dict], quality: _Quality) -> None:

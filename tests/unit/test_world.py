@@ -305,7 +305,10 @@ def test_real_crossmatch_counts_add_up(real_world):
     matched = q["crossmatch.name"] + q["crossmatch.position"]
     assert matched + q["crossmatch.unmatched_hosts"] == q["crossmatch.hosts"]
     assert q["crossmatch.name"] > 600 and q["crossmatch.position"] > 50
-    assert q["world.nasa_systems"] == q["crossmatch.unmatched_hosts"]
+    assert (
+        q["world.nasa_systems"] + q["crossmatch.sscore_name"]
+        == q["crossmatch.unmatched_hosts"]
+    )
 
 
 @pytest.mark.realdata
@@ -342,3 +345,26 @@ def test_real_stars_with_radial_velocity_get_full_space_velocities(real_world):
         s for s in real_world.systems if s.get("velocity") == "tangential-only"
     ]
     assert without_rv and all(s["rv_kms"] is None for s in without_rv)
+
+
+@pytest.mark.realdata
+def test_real_stars_only_sscore_knows_join_the_world(real_world):
+    by_id = {s["system_id"]: s for s in real_world.systems}
+    ross = by_id["gj-905"]
+    assert (ross["name"], ross["source"]) == ("Ross 248", "sscore")
+    assert 3.0 < ross["dist_pc"] < 3.3 and ross["velocity"] == "full"
+    assert by_id["gj-244b"]["name"] == "Sirius B"
+    assert by_id["gj-406"]["name"] == "Wolf 359"
+    # 61 Cyg A has no HIP number in SSCore but is HIP 104214: merged, not doubled.
+    assert "GJ 820A" in by_id["hip-104214"]["names"]
+    assert "gj-820a" not in by_id
+    assert len(by_id) == len(real_world.systems)
+    assert real_world.quality["sscore.nearest.no_hip"]["count"] > 150
+
+
+@pytest.mark.realdata
+def test_real_planet_hosts_hipparcos_lacks_join_their_sscore_star(real_world):
+    by_id = {s["system_id"]: s for s in real_world.systems}
+    teegarden = by_id["sscore-teegardens-star"]
+    assert any(p["name"].startswith("Teegarden's Star") for p in teegarden["planets"])
+    assert not any(s.startswith("nasa-teegarden") for s in by_id)
