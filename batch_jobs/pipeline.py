@@ -23,7 +23,7 @@ from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "pipeline-1.2"
+PIPELINE_VERSION = "pipeline-1.3"
 # No inference yet: v1 worlds hold known planets only; the model version still
 # enters the build id so that the first inference model makes a new build.
 MODEL_VERSION = "known-only-0"

@@ -61,6 +61,7 @@ RV_CONFLICT_KMS = 2.0
 
 _SSCORE_ROLES = ("sscore_nearest", "sscore_brightest")
 _POSITION_KEYS = ("dist_pc", "x_pc", "y_pc", "z_pc")
+DAYS_PER_YEAR = 365.25
 _VELOCITY_KEYS = ("u_kms", "v_kms", "w_kms")
 _NO_EXTRA: dict = {}
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
@@ -480,6 +481,8 @@ class _Exoplanets:
             "eccentricity_invalid": 0,
             "duplicate_planet": 0,
             "value_nonpositive": 0,
+            "period_derived": 0,
+            "axis_derived": 0,
         }
         self.planets = {
             host: self._planets(rows) for host, rows in self.rows_of.items()
@@ -515,8 +518,31 @@ class _Exoplanets:
                 self.counts["value_nonpositive"] += 1
                 value = math.nan
             record[key] = _number(value)
+        self._complete_orbit(record, float(self.table["st_mass"][i]))
         record["source"] = NASA_SOURCE
         return record
+
+    def _complete_orbit(self, record: dict, star_mass_msun: float) -> None:
+        """Fill a missing period or semi-major axis by Kepler's third law.
+
+        P^2 = a^3 / M (years, AU, solar masses; the planet's mass is neglected).
+        The filled field is listed under `derived` so it never passes as measured.
+        """
+        if not math.isfinite(star_mass_msun) or star_mass_msun <= 0:
+            return
+        period, axis = record["period_days"], record["semi_major_axis_au"]
+        if period is None and axis is not None:
+            years = math.sqrt(axis**3 / star_mass_msun)
+            record["period_days"] = round(years * DAYS_PER_YEAR, 6)
+            record["derived"] = {"period_days": "kepler-third-law"}
+            self.counts["period_derived"] += 1
+        elif axis is None and period is not None:
+            years = period / DAYS_PER_YEAR
+            record["semi_major_axis_au"] = round(
+                (star_mass_msun * years**2) ** (1 / 3), 6
+            )
+            record["derived"] = {"semi_major_axis_au": "kepler-third-law"}
+            self.counts["axis_derived"] += 1
 
     def planets_of(self, hostname: str) -> list[dict]:
         """Return the known planets of a host."""
@@ -758,6 +784,18 @@ def _report_exoplanets(exo: _Exoplanets, quality: _Quality) -> None:
     table, add = exo.table, quality.add
     add("exo.rows", len(table["pl_name"]), "planet rows read from the exoplanet table")
     add("exo.hosts", len(exo.rows_of), "distinct host names")
+    add(
+        "exo.period_derived",
+        exo.counts["period_derived"],
+        "planets whose period was missing: derived from a and the star's mass"
+        " (Kepler's third law), marked derived",
+    )
+    add(
+        "exo.axis_derived",
+        exo.counts["axis_derived"],
+        "planets whose semi-major axis was missing: derived from the period and"
+        " the star's mass (Kepler's third law), marked derived",
+    )
     add(
         "exo.duplicate_planet",
         exo.counts["duplicate_planet"],

@@ -368,3 +368,28 @@ def test_real_planet_hosts_hipparcos_lacks_join_their_sscore_star(real_world):
     teegarden = by_id["sscore-teegardens-star"]
     assert any(p["name"].startswith("Teegarden's Star") for p in teegarden["planets"])
     assert not any(s.startswith("nasa-teegarden") for s in by_id)
+
+
+@pytest.mark.realdata
+def test_real_missing_orbits_are_completed_by_keplers_law_and_marked(real_world):
+    planets = [p for s in real_world.systems for p in s["planets"]]
+    derived = [p for p in planets if "derived" in p]
+    assert real_world.quality["exo.axis_derived"]["count"] > 200
+    for planet in derived:
+        assert planet["derived"] in (
+            {"period_days": "kepler-third-law"},
+            {"semi_major_axis_au": "kepler-third-law"},
+        )
+    earth_like = next(p for p in planets if p["name"] == "Proxima Cen b")
+    assert "derived" not in earth_like
+
+
+def test_kepler_completion_gives_earth_a_year():
+    from batch_jobs.world import DAYS_PER_YEAR, _Exoplanets
+
+    record = {"period_days": None, "semi_major_axis_au": 1.0}
+    holder = _Exoplanets.__new__(_Exoplanets)
+    holder.counts = {"period_derived": 0, "axis_derived": 0}
+    holder._complete_orbit(record, 1.0)
+    assert record["period_days"] == pytest.approx(DAYS_PER_YEAR)
+    assert record["derived"] == {"period_days": "kepler-third-law"}
