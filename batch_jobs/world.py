@@ -45,6 +45,7 @@ from batch_jobs import (
 )
 from chalicelib import designations
 from chalicelib.errors import SourceMissingError
+from sim_kernels import galactic
 
 logger = logging.getLogger(__name__)
 
@@ -304,10 +305,11 @@ class _Stars:
         for row, extra in self.extra.items():
             if "rv_kms" in extra:
                 rv[row] = extra["rv_kms"][0]
-        return astrometry.space_velocity(
+        _, uvw = galactic.to_galactic(
             c["ra_deg"], c["dec_deg"], c["parallax_mas"],
-            c["pmra_mas_yr"], c["pmdec_mas_yr"], rv,
+            c["pmra_mas_yr"], c["pmdec_mas_yr"], rv, astrometry.GALACTIC_FROM_ICRS,
         )  # fmt: skip
+        return uvw, ~np.isfinite(rv)
 
     def systems(
         self, exo: _Exoplanets, result: crossmatch.CrossmatchResult
