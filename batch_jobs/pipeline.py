@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batch_jobs import publish, sources
+from batch_jobs import inference, publish, sources
 from batch_jobs.world import World, assemble_world
 from chalicelib import builds, jobs
 from chalicelib.settings import Settings
@@ -24,9 +24,8 @@ from chalicelib.storage import ObjectStore
 logger = logging.getLogger(__name__)
 
 PIPELINE_VERSION = "pipeline-1.3"
-# No inference yet: v1 worlds hold known planets only; the model version still
-# enters the build id so that the first inference model makes a new build.
-MODEL_VERSION = "known-only-0"
+# The inference model's version enters the build id: a new model, a new build.
+MODEL_VERSION = inference.MODEL_VERSION
 BUILD_SETTINGS = {"astrometry": "hip_main", "sector_pc": 20.0}
 
 
@@ -51,6 +50,26 @@ def world_build_id(files: list[sources.SourceFile], settings: dict) -> str:
     }
     canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
     return "wb-" + hashlib.sha256(canonical.encode()).hexdigest()[:20]
+
+
+def add_inferred_planets(world: World) -> None:
+    """Give every star without known planets the planets the model draws for it."""
+    inferred = inference.infer_many(s for s in world.systems if s["source"] != "sol")
+    systems = planets = 0
+    for system in world.systems:
+        drawn = inferred.get(system["system_id"])
+        if drawn:
+            system["planets"].extend(drawn)
+            systems += 1
+            planets += len(drawn)
+    world.quality["inference.systems"] = {
+        "count": systems,
+        "description": f"systems given inferred planets by {inference.MODEL_VERSION}",
+    }
+    world.quality["inference.planets"] = {
+        "count": planets,
+        "description": "inferred planets (each says inferred: true and its model)",
+    }
 
 
 def _json_bytes(value) -> bytes:
@@ -125,6 +144,7 @@ def _run(settings, paths, files, build_id, activate) -> BuildOutcome:
     timings = {}
     started = time.perf_counter()
     world = assemble_world(paths)  # reading validates: a bad file stops us here
+    add_inferred_planets(world)
     timings["assemble_s"] = round(time.perf_counter() - started, 3)
     store = ObjectStore(settings)
     sources.store(files, store, settings.sources_bucket)

@@ -43,9 +43,11 @@ def name_items(build_id: str, system: dict) -> Iterator[NameItem]:
     """Index items for every name of a system and of its planets.
 
     HIP numbers are left out: search resolves them with a direct lookup.
+    Inferred planets are left out too.
     """
     labels = list(system.get("names", [])) + [system["name"]]
-    labels += [planet["name"] for planet in system.get("planets", [])]
+    # Inferred planets are not searchable: their names are the model's, not the sky's.
+    labels += [p["name"] for p in system.get("planets", []) if not p.get("inferred")]
     seen = set()
     for label in labels:
         if designations.parse_catalogue_id(label) and label.upper().startswith("HIP"):

@@ -278,7 +278,7 @@ class SearchBox {
 function planetBadge(planet) {
   if (planet.known) return el('span', { class: 'badge badge-known' }, 'Known');
   if (planet.inferred) {
-    const model = typeof planet.inferred === 'string' ? ` (${planet.inferred})` : '';
+    const model = planet.model_version ? ` (${planet.model_version})` : '';
     return el('span', { class: 'badge badge-inferred' }, `Inferred${model}`);
   }
   return null;

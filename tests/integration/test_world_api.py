@@ -153,3 +153,16 @@ def test_unknown_ids_answer_404(api, path):
     status, body = _get(api, path)
     assert status == 404
     assert body["error"]["code"] == "not_found"
+
+
+def test_stars_without_known_planets_carry_inferred_ones_that_say_so(api):
+    _, page = _get(api, "/builds/active/systems?near=0,0,0&radius=6&limit=200")
+    inferred = []
+    for item in page["items"]:
+        _, system = _get(api, f"/builds/active/systems/{item['system_id']}")
+        known = [p for p in system["planets"] if p["known"]]
+        drawn = [p for p in system["planets"] if p["inferred"]]
+        assert not (known and drawn), "known planets always win"
+        inferred += drawn
+    assert inferred
+    assert all(p["model_version"] == "occurrence-v1" for p in inferred)
