@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batch_jobs import inference, publish, sources
+from batch_jobs import compare, inference, publish, sources
 from batch_jobs.world import World, assemble_world
 from chalicelib import builds, jobs
 from chalicelib.settings import Settings
@@ -111,6 +111,28 @@ def write_artifacts(
     return digests
 
 
+def write_comparison(
+    store: ObjectStore, bucket: str, build_id: str, world: World
+) -> str | None:
+    """Compare the new world with the active build's; store the report as JSON and HTML.
+
+    The report of a pair of builds is keyed by both ids, so it is written once
+    and a rerun finds it; returns the id compared with, or None for a first build.
+    """
+    pointer = builds.get_pointer()
+    if pointer is None or pointer.active_build_id == build_id:
+        return None
+    old_id = pointer.active_build_id
+    prefix = f"comparisons/{old_id}__{build_id}"
+    old = compare.parse_systems(store.get(bucket, f"builds/{old_id}/systems.jsonl.gz"))
+    report = compare.compare_worlds(old, world.systems, old_id=old_id, new_id=build_id)
+    store.put_once(bucket, f"{prefix}/report.json", _json_bytes(report))
+    html = compare.render_html(report).encode()
+    store.put_once(bucket, f"{prefix}/report.html", html, "text/html")
+    logger.info("compared %s with %s: %s", build_id, old_id, report.get("counts"))
+    return old_id
+
+
 def _prepare(settings: Settings, overrides: dict[str, Path] | None):
     paths = sources.locate(settings.sources_dir, overrides)
     files = sources.describe(paths)
@@ -176,6 +198,11 @@ def _publish(settings, store, record, world, files, timings, activate):
     timings["items_s"] = round(time.perf_counter() - started, 3)
     counts["systems_with_distance"] = len(world.tile_ids)
     builds.transition(record, "validated", counts_json=json.dumps(counts))
+    started = time.perf_counter()
+    compared_with = write_comparison(store, settings.builds_bucket, build_id, world)
+    timings["comparison_s"] = round(time.perf_counter() - started, 3)
+    if compared_with:
+        counts["compared_with"] = compared_with
     builds.transition(
         record,
         "published",
