@@ -59,7 +59,7 @@ def health():
 @app.route("/builds/{build_ref}")
 @handles_errors
 def get_build(build_ref):
-    build_id = builds.resolve_build_id(build_ref)
+    build_id = builds.resolve_build_id(params.identifier("build_id", build_ref))
     record = builds.get_build(build_id)
     # A build's record changes until it is published; only then is it immutable.
     cache = _cache_for(build_ref) if record.state == "published" else SHORT
@@ -69,7 +69,8 @@ def get_build(build_ref):
 @app.route("/builds/{build_ref}/systems/{system_id}")
 @handles_errors
 def get_system(build_ref, system_id):
-    build_id = builds.resolve_build_id(build_ref)
+    params.identifier("system_id", system_id)
+    build_id = builds.resolve_build_id(params.identifier("build_id", build_ref))
     system = queries.get_system(build_id, system_id)
     return json_response(system, cache=_cache_for(build_ref))
 
@@ -81,7 +82,7 @@ def near_systems(build_ref):
     centre = params.point("near", query.get("near"))
     radius = params.positive("radius", query.get("radius"))
     limit = params.limit(query.get("limit"), queries.MAX_LIMIT)
-    build_id = builds.resolve_build_id(build_ref)
+    build_id = builds.resolve_build_id(params.identifier("build_id", build_ref))
     page = queries.near(build_id, centre, radius, limit, query.get("cursor"))
     return json_response(page, cache=_cache_for(build_ref))
 
@@ -92,6 +93,6 @@ def search(build_ref):
     query = app.current_request.query_params or {}
     text = params.text("q", query.get("q"))
     limit = params.limit(query.get("limit"), 100)
-    build_id = builds.resolve_build_id(build_ref)
+    build_id = builds.resolve_build_id(params.identifier("build_id", build_ref))
     page = queries.search(build_id, text, limit, query.get("cursor"))
     return json_response(page, cache=_cache_for(build_ref))

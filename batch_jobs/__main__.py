@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except SourceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except LocalBubbleError as err:
+    except (LocalBubbleError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
 

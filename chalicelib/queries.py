@@ -126,7 +126,7 @@ def search(build_id: str, query: str, limit: int, cursor: str | None = None) -> 
             add(_as_hit(name))
     else:
         start = cursors.decode(cursor, scope).get("after")
-        if not isinstance(start, dict):
+        if not isinstance(start, dict) or set(start) != {"key", "name_sort"}:
             raise BadRequest("cursor is not valid for this query", "cursor")
     results = _name_hits(build_id, key, key, limit, start)
     last = None
@@ -134,7 +134,7 @@ def search(build_id: str, query: str, limit: int, cursor: str | None = None) -> 
         if len(items) >= limit:
             break
         add(_as_hit(name))
-        last = {"key": name.key, "name_sort": name.name_sort}
+        last = {"key": {"S": name.key}, "name_sort": {"S": name.name_sort}}
     more = results.last_evaluated_key is not None or len(items) >= limit
     next_cursor = cursors.encode({"after": last}, scope) if more and last else None
     return {"items": items, "next_cursor": next_cursor}

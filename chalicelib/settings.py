@@ -43,6 +43,8 @@ class Settings:
 
 def _local_default(env, port_var: str, default_port: int) -> str:
     port = env.get(port_var, str(default_port))
+    if not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigurationError(f"{port_var}={port!r} is not a TCP port (1-65535)")
     return f"http://127.0.0.1:{port}"
 
 

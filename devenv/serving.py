@@ -13,7 +13,11 @@ from chalicelib.settings import REPO_ROOT
 from devenv.services import ServiceFailed, _answers
 
 
-def _start(command: list[str], cwd: Path) -> subprocess.Popen:
+def _start(command: list[str], cwd: Path, port: int, variable: str):
+    if _answers(port):
+        raise ServiceFailed(
+            f"port {port} is taken by another program; set {variable} to a free port"
+        )
     return subprocess.Popen(command, cwd=cwd, start_new_session=True)
 
 
@@ -34,7 +38,7 @@ def start_api(port: int) -> subprocess.Popen:
     proc = _start(
         [str(chalice), "local", "--no-autoreload", "--stage", "local",
          "--host", "127.0.0.1", "--port", str(port)],
-        REPO_ROOT,
+        REPO_ROOT, port, "LB_API_PORT",
     )  # fmt: skip
     _wait(port, proc, "chalice local")
     return proc
@@ -45,7 +49,7 @@ def start_site(port: int, site_dir: Path) -> subprocess.Popen:
     proc = _start(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
          "--directory", str(site_dir)],
-        REPO_ROOT,
+        REPO_ROOT, port, "LB_SITE_PORT",
     )  # fmt: skip
     _wait(port, proc, "the site server")
     return proc

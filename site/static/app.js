@@ -331,7 +331,8 @@ class SystemPanel {
     const planets = Array.isArray(system.planets) ? system.planets : [];
     this.content.replaceChildren(
       el('h2', { class: 'system-name', id: 'system-name' }, formatText(system.name)),
-      names.length ? el('p', { class: 'system-names' }, nameList(names)) : null,
+      // replaceChildren would print a null; an empty text node shows nothing.
+      names.length ? el('p', { class: 'system-names' }, nameList(names)) : '',
       factList([
         ['Distance', formatDistance(system.dist_pc)],
         ['Spectral type', formatText(system.spectral_type)],

@@ -166,3 +166,35 @@ def test_stars_without_known_planets_carry_inferred_ones_that_say_so(api):
         inferred += drawn
     assert inferred
     assert all(p["model_version"] == "occurrence-v1" for p in inferred)
+
+
+def test_walking_search_pages_returns_hits_and_never_fails(api):
+    path = "/builds/active/search?q=gj&limit=40"
+    seen: list[str] = []
+    for _ in range(5):
+        status, page = _get(api, path)
+        assert status == 200, page
+        seen += [item["system_id"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        path = f"/builds/active/search?q=gj&limit=40&cursor={page['next_cursor']}"
+    assert len(seen) > 40
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/builds/active/systems?near=0,0,0&radius=3&limit=%E2%91%A4", "limit"),
+        ("/builds/active/search?q=Proxima&limit=%C2%B2", "limit"),
+        ("/builds/active/search?q=Proxima&limit=" + "9" * 5000, "limit"),
+        ("/builds/active/systems?near=1_000,0,0&radius=3", "near"),
+        ("/builds/active/systems?near=%EF%BC%91,0,0&radius=3", "near"),
+        ("/builds/active/systems/" + "x" * 1100, "system_id"),
+        ("/builds/" + "b" * 2100, "build_id"),
+    ],
+)
+def test_odd_input_found_by_a_newcomer_answers_400_not_500(api, path, parameter):
+    status, body = _get(api, path)
+    assert status == 400, body
+    assert body["error"]["parameter"] == parameter
+    assert len(body["error"]["message"]) < 300

@@ -48,3 +48,8 @@ def test_cloud_stage_uses_aws_endpoints():
     settings = load_settings({"LB_STAGE": "dev", "LB_CURSOR_SECRET": "s" * 32})
     assert settings.dynamodb_endpoint is None
     assert settings.s3_endpoint is None
+
+
+def test_a_port_that_is_not_a_number_is_refused_by_name():
+    with pytest.raises(ConfigurationError, match="LB_DYNAMODB_PORT"):
+        load_settings({"LB_DYNAMODB_PORT": "abc"})
