@@ -9,7 +9,7 @@ from chalicelib.errors import BadRequest
 
 DEFAULT_LIMIT = 50
 # Plain ASCII decimals only: float() would also take "1_000" and fullwidth digits.
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 _ID = re.compile(r"[A-Za-z0-9@][A-Za-z0-9._+-]{0,127}")
 _ECHO = 40
 
