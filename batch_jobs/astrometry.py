@@ -154,3 +154,43 @@ def separation_arcsec(
     cross = np.linalg.norm(np.cross(a, b), axis=-1)
     dot = np.sum(a * b, axis=-1)
     return np.degrees(np.arctan2(cross, dot)) * 3600.0
+
+
+KMS_PER_AU_PER_YR = 4.740470463533348
+"""1 AU per Julian year in km/s: a proper motion of 1 mas/yr at 1 kpc."""
+
+
+def galactic_velocity(
+    ra_deg: ArrayLike,
+    dec_deg: ArrayLike,
+    parallax_mas: ArrayLike,
+    pmra_mas_yr: ArrayLike,
+    pmdec_mas_yr: ArrayLike,
+    rv_kms: ArrayLike,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return heliocentric Galactic (U, V, W) in km/s and a tangential-only flag.
+
+    The space velocity is the radial velocity along the line of sight plus the
+    proper motion times distance (``4.74047 mu d``) along east and north, rotated
+    like the positions. A missing radial velocity counts as zero and its star is
+    flagged, so its track misses the radial part; a missing proper motion or a
+    parallax at or below zero gives NaN (the star has no usable motion).
+    """
+    ra = np.radians(np.asarray(ra_deg, dtype=np.float64))
+    dec = np.radians(np.asarray(dec_deg, dtype=np.float64))
+    dist = distance_pc(parallax_mas)
+    rv = np.asarray(rv_kms, dtype=np.float64)
+    tangential_only = ~np.isfinite(rv)
+    rv = np.where(tangential_only, 0.0, rv)
+    scale = KMS_PER_AU_PER_YR * dist / 1000.0  # km/s per mas/yr at this distance
+    v_east = np.asarray(pmra_mas_yr, dtype=np.float64) * scale
+    v_north = np.asarray(pmdec_mas_yr, dtype=np.float64) * scale
+    sin_a, cos_a = np.sin(ra), np.cos(ra)
+    sin_d, cos_d = np.sin(dec), np.cos(dec)
+    radial = np.stack([cos_d * cos_a, cos_d * sin_a, sin_d], axis=-1)
+    east = np.stack([-sin_a, cos_a, np.zeros_like(ra)], axis=-1)
+    north = np.stack([-sin_d * cos_a, -sin_d * sin_a, cos_d], axis=-1)
+    icrs = (
+        rv[..., None] * radial + v_east[..., None] * east + v_north[..., None] * north
+    )
+    return icrs @ GALACTIC_FROM_ICRS.T, tangential_only

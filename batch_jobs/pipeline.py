@@ -23,7 +23,7 @@ from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "pipeline-1.0"
+PIPELINE_VERSION = "pipeline-1.1"  # 1.1: proper motions in system records
 # No inference yet: v1 worlds hold known planets only; the model version still
 # enters the build id so that the first inference model makes a new build.
 MODEL_VERSION = "known-only-0"
