@@ -59,7 +59,7 @@ def _sim(args: argparse.Namespace) -> int:
     if args.action in ("submit", "start"):
         params = simulation.RunParams(
             ticks=args.ticks,
-            snapshot_every=args.snapshot_every,
+            snapshot_every=args.snapshot_every or min(100, args.ticks),
             seed=args.seed,
             ruleset=args.ruleset,
             founders=tuple(args.founder or ("sol",)),
@@ -80,7 +80,11 @@ def _sim(args: argparse.Namespace) -> int:
         print(f"run {run_id} {simulation.cancel(run_id)}")
         return 0
     if args.action in ("start", "run"):
-        record = simulation.execute(settings, run_id)
+        try:
+            record = simulation.execute(settings, run_id)
+        except ValueError as err:
+            print(f"error: run {run_id} failed: {err}", file=sys.stderr)
+            return 1
         print(f"run {run_id} {record.state} at tick {record.last_tick}")
         return 0 if record.state in ("succeeded", "cancelled") else 1
     view = simulations.run_view(simulations.get_run(run_id))
@@ -106,7 +110,9 @@ def _sim_parser(commands) -> None:
     sim.add_argument("run_id", nargs="?", help="run id (run, cancel, show)")
     sim.add_argument("--build", default="active", help="build id (default: active)")
     sim.add_argument("--ticks", type=int, default=1000)
-    sim.add_argument("--snapshot-every", type=int, default=100)
+    sim.add_argument(
+        "--snapshot-every", type=int, help="ticks between snapshots (default 100)"
+    )
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--ruleset", default="settlement-v1")
     sim.add_argument("--founder", action="append", help="system id (default: sol)")
