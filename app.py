@@ -12,6 +12,7 @@ from chalice import Chalice
 
 from chalicelib import builds, models, params, queries, tracing
 from chalicelib.api import IMMUTABLE, SHORT, handles_errors, json_response
+from chalicelib.routes_sim import sim_routes
 from chalicelib.settings import get_settings
 
 SETTINGS = get_settings()
@@ -20,6 +21,7 @@ models.bind(SETTINGS)
 
 app = Chalice(app_name="local-bubble")
 app.api.cors = True
+app.register_blueprint(sim_routes)
 
 
 def _cache_for(build_ref: str) -> str:

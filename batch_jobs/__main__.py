@@ -1,4 +1,4 @@
-"""Container entrypoint for batch jobs: `python -m batch_jobs build|site`.
+"""Container entrypoint for batch jobs: `python -m batch_jobs <command>`.
 
 The same entrypoint runs as a local subprocess or as an AWS Batch job; exit code
 0 means done, 2 means bad input (a message says which file and what), 1 anything
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from chalicelib import builds, models
+from chalicelib import builds, habitable, models, simulations
 from chalicelib.errors import LocalBubbleError, SourceError
 from chalicelib.settings import get_settings
 from chalicelib.storage import ObjectStore
@@ -52,6 +52,84 @@ def _site(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sim(args: argparse.Namespace) -> int:
+    from batch_jobs import simulation
+
+    settings = get_settings()
+    if args.action in ("submit", "start"):
+        params = simulation.RunParams(
+            ticks=args.ticks,
+            snapshot_every=args.snapshot_every or min(100, args.ticks),
+            seed=args.seed,
+            ruleset=args.ruleset,
+            founders=tuple(args.founder or ("sol",)),
+            settleable_rule=args.settleable,
+            profile=args.profile,
+        )
+        try:
+            run_id = simulation.submit(settings, args.build, params, args.backend)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"run {run_id} queued")
+        if args.action == "submit":
+            return 0
+    else:
+        run_id = args.run_id
+    if args.action == "cancel":
+        print(f"run {run_id} {simulation.cancel(run_id)}")
+        return 0
+    if args.action in ("start", "run"):
+        try:
+            record = simulation.execute(settings, run_id)
+        except ValueError as err:
+            print(f"error: run {run_id} failed: {err}", file=sys.stderr)
+            return 1
+        print(f"run {run_id} {record.state} at tick {record.last_tick}")
+        return 0 if record.state in ("succeeded", "cancelled") else 1
+    view = simulations.run_view(simulations.get_run(run_id))
+    print(json.dumps(view, indent=1, sort_keys=True))
+    return 0
+
+
+def _encounters(args: argparse.Namespace) -> int:
+    from batch_jobs.encounters import run_encounters
+
+    result = run_encounters(get_settings(), args.build)
+    print(f"encounters {json.dumps(result, sort_keys=True)}")
+    return 0
+
+
+def _sim_parser(commands) -> None:
+    sim = commands.add_parser("sim", help="settlement simulation runs")
+    sim.add_argument(
+        "action",
+        choices=("start", "submit", "run", "cancel", "show"),
+        help="start = submit and run; run also resumes a run whose process died",
+    )
+    sim.add_argument("run_id", nargs="?", help="run id (run, cancel, show)")
+    sim.add_argument("--build", default="active", help="build id (default: active)")
+    sim.add_argument("--ticks", type=int, default=1000)
+    sim.add_argument(
+        "--snapshot-every", type=int, help="ticks between snapshots (default 100)"
+    )
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--ruleset", default="settlement-v1")
+    sim.add_argument("--founder", action="append", help="system id (default: sol)")
+    sim.add_argument(
+        "--settleable",
+        default="known-planet-in-hz",
+        choices=habitable.SETTLEABLE_RULES,
+    )
+    sim.add_argument(
+        "--backend",
+        choices=("numba", "numpy", "shadow"),
+        help="kernels (default: LB_SIM_BACKEND, else numba)",
+    )
+    sim.add_argument("--profile", action="store_true", help="store a cProfile dump")
+    sim.set_defaults(run=_sim)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run one job, return its exit code."""
     parser = argparse.ArgumentParser(prog="python -m batch_jobs", description=__doc__)
@@ -63,7 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     site.add_argument("--out", default="build/site")
     site.add_argument("--build", help="build id (default: the active build)")
     site.set_defaults(run=_site)
+    _sim_parser(commands)
+    encounters = commands.add_parser(
+        "encounters", help="store a build's closest approaches to the Sun"
+    )
+    encounters.add_argument("--build", default="active")
+    encounters.set_defaults(run=_encounters)
     args = parser.parse_args(argv)
+    if args.command == "sim" and args.action in ("run", "cancel", "show"):
+        if not args.run_id:
+            parser.error(f"sim {args.action} needs a run id")
     logging.basicConfig(
         level=logging.INFO,
         format='{"time":"%(asctime)s","level":"%(levelname)s",'

@@ -25,8 +25,8 @@ J2000 = 2000.0
 
 MAS_PER_DEG = 3.6e6
 
-KM_S_PER_AU_YR = 4.740470446
-"""km/s for a proper motion of 1 arcsec/yr at 1 pc (IAU 2012 au, Julian year)."""
+KM_S_PER_AU_YR = 4.740470463533348
+"""km/s for 1 au per Julian year (IAU 2012 au = 149,597,870.7 km)."""
 
 # Rotation from ICRS to Galactic coordinates, r_gal = GALACTIC_FROM_ICRS @ r_icrs,
 # as tabulated in the Hipparcos Catalogue, Vol. 1, Sect. 1.5.3, Eq. 1.5.11

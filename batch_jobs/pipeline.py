@@ -23,7 +23,7 @@ from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "pipeline-1.3"
+PIPELINE_VERSION = "pipeline-1.4"  # 1.4: proper motions in system records
 # The inference model's version enters the build id: a new model, a new build.
 MODEL_VERSION = inference.MODEL_VERSION
 BUILD_SETTINGS = {"astrometry": "hip_main", "sector_pc": 20.0}

@@ -325,6 +325,8 @@ class _Stars:
             "dec_deg": c["dec_deg"].tolist(),
             "parallax_mas": _json_list(c["parallax_mas"]),
             "parallax_over_error": _json_list(self.parallax_over_error, 2),
+            "pmra_mas_yr": _json_list(c["pmra_mas_yr"]),
+            "pmdec_mas_yr": _json_list(c["pmdec_mas_yr"]),
             "dist_pc": _json_list(self.dist, 4),
             "x_pc": _json_list(self.xyz[:, 0], 4),
             "y_pc": _json_list(self.xyz[:, 1], 4),

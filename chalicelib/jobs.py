@@ -1,7 +1,8 @@
 """Job records: every heavy run (a build, for now) leaves one, whatever its end.
 
-States go `queued -> running -> succeeded | failed`; the record keeps the
-parameters, timings, attempts and a pointer to the result.
+States go `queued -> running -> succeeded | failed | cancelled`; the record keeps
+the parameters, timings, attempts and a pointer to the result. A job that died
+while running stays `running` until it is resumed (a new attempt) or finished.
 """
 
 from __future__ import annotations
@@ -46,3 +47,42 @@ def finish_job(job: JobRecord, result: dict | None = None, error: str | None = N
     if error is not None:
         actions.append(JobRecord.error.set(error[:2000]))
     job.update(actions=actions, condition=JobRecord.state == "running")
+
+
+def queue_job(job_type: str, params: dict) -> JobRecord:
+    """Record a job that waits to be run; `attempts` counts the runs begun."""
+    job = JobRecord(
+        f"{job_type}-{uuid.uuid4().hex[:12]}",
+        job_type=job_type,
+        state="queued",
+        params_json=json.dumps(params, sort_keys=True),
+        created_at=_now(),
+        attempts=0,
+    )
+    job.save(condition=JobRecord.job_id.does_not_exist())
+    logger.debug("job %s queued", job.job_id)
+    return job
+
+
+def begin_attempt(job: JobRecord) -> None:
+    """Mark a queued job, or a running one that died, as running a new attempt."""
+    job.update(
+        actions=[
+            JobRecord.state.set("running"),
+            JobRecord.started_at.set(_now()),
+            JobRecord.attempts.add(1),
+        ],
+        condition=JobRecord.state.is_in("queued", "running"),
+    )
+
+
+def cancel_job(job: JobRecord, reason: str) -> None:
+    """Mark a queued or running job cancelled, keeping why."""
+    job.update(
+        actions=[
+            JobRecord.state.set("cancelled"),
+            JobRecord.finished_at.set(_now()),
+            JobRecord.error.set(reason[:2000]),
+        ],
+        condition=JobRecord.state.is_in("queued", "running"),
+    )

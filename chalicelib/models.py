@@ -7,11 +7,12 @@ CloudFormation tables from these same classes, so the two cannot drift.
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.settings import Settings
@@ -143,3 +144,91 @@ def bind(settings: Settings) -> None:
             meta.aws_secret_access_key = LOCAL_SECRET_KEY
         # PynamoDB caches a connection per class; drop it so the new host applies.
         model._connection = None
+
+
+# ------------------------------------------------------------------ simulation
+# Settlement runs, their per-tick health, and precomputed encounters with the Sun.
+
+
+class RunsByCreation(GlobalSecondaryIndex):
+    """Every simulation run, newest first, under one partition (runs are few)."""
+
+    class Meta:
+        index_name = "by_created"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class SimRun(Model):
+    """One simulation run: its inputs, progress, health and shadow differences.
+
+    `run_id` is the id of the run's job record; `state` mirrors the job's state.
+    """
+
+    class Meta:
+        table_name = "sim_runs"
+        short_name = "sim_runs"
+
+    run_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(default="sim")
+    created_key = UnicodeAttribute()  # ISO creation time '#' run id, for listing
+    build_id = UnicodeAttribute()
+    ruleset_version = UnicodeAttribute()
+    seed = NumberAttribute()
+    backend = UnicodeAttribute()
+    params_json = UnicodeAttribute()
+    state = UnicodeAttribute()
+    ticks = NumberAttribute()
+    snapshot_every = NumberAttribute()
+    last_tick = NumberAttribute(default=1)
+    last_snapshot_tick = NumberAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    cancel_requested = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    # JSON documents: world counts, latest tick report, health totals, shadow maxima.
+    world_json = UnicodeAttribute(null=True)
+    summary_json = UnicodeAttribute(null=True)
+    health_json = UnicodeAttribute(null=True)
+    shadow_json = UnicodeAttribute(null=True)
+    profile_key = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    by_created = RunsByCreation()
+
+
+class SimTick(Model):
+    """The summary and health of one tick of one run."""
+
+    class Meta:
+        table_name = "sim_ticks"
+        short_name = "sim_ticks"
+
+    run_id = UnicodeAttribute(hash_key=True)
+    tick = NumberAttribute(range_key=True)
+    time_yr = NumberAttribute()
+    wall_ms = NumberAttribute()
+    counts_json = UnicodeAttribute()
+    invariants_ok = BooleanAttribute()
+    failures_json = UnicodeAttribute(null=True)
+    shadow_json = UnicodeAttribute(null=True)
+    snapshot_key = UnicodeAttribute(null=True)
+
+
+class EncounterItem(Model):
+    """One star's closest approach to the Sun in a build, ranked by distance."""
+
+    class Meta:
+        table_name = "encounters"
+        short_name = "encounters"
+
+    build_id = UnicodeAttribute(hash_key=True)
+    rank = NumberAttribute(range_key=True)
+    system_id = UnicodeAttribute()
+    doc = UnicodeAttribute()
+
+
+SIM_MODELS: tuple[type[Model], ...] = (SimRun, SimTick, EncounterItem)
+ALL_MODELS = ALL_MODELS + SIM_MODELS
+TABLE_MODELS = TABLE_MODELS + SIM_MODELS

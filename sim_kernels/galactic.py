@@ -17,7 +17,7 @@ from numba import prange
 
 from sim_kernels import _jit
 
-KM_S_PER_AU_YR = 4.740470446
+KM_S_PER_AU_YR = 4.740470463533348
 
 
 # EXACT: serial and parallel builds must agree bit for bit (a release gate compares

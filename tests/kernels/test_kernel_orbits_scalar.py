@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim_kernels import orbits, orbits_scalar
+from chalicelib import orbits as orbits_scalar
+from sim_kernels import orbits
 
 SCALAR_FILE = Path(orbits_scalar.__file__)
 

@@ -167,3 +167,43 @@ def test_star_without_radial_velocity_keeps_only_tangential_motion_and_says_so()
 def test_star_without_parallax_gets_no_velocity():
     uvw, _ = astrometry.space_velocity([1.0], [2.0], [-3.0], [4.0], [5.0], [6.0])
     assert np.isnan(uvw).all()
+
+
+def test_velocity_of_a_star_without_proper_motion_points_along_its_position():
+    velocity, flagged = astrometry.space_velocity(
+        [30.0], [-20.0], [100.0], [0.0], [0.0], [-12.5]
+    )
+    direction = astrometry.galactic_xyz([30.0], [-20.0], [1.0])
+    np.testing.assert_allclose(velocity, -12.5 * direction, atol=1e-12)
+    assert not flagged[0]
+
+
+def test_barnards_star_space_velocity_is_its_published_speed():
+    # Barnard's Star (Hipparcos 1997, HIP 87937): plx 549.01 mas, pmRA* -797.84,
+    # pmDec 10326.93 mas/yr; RV -110.51 km/s (SSCore Nearest). Tangential speed
+    # 4.74047 * mu / plx = 89.4 km/s, so |v| = sqrt(89.4^2 + 110.5^2) = 142.2 km/s.
+    velocity, _ = astrometry.space_velocity(
+        [269.4541], [4.6683], [549.01], [-797.84], [10326.93], [-110.51]
+    )
+    tangential = 4.740470463533348 * math.hypot(-797.84, 10326.93) / 549.01
+    assert tangential == pytest.approx(89.4, abs=0.05)
+    assert np.linalg.norm(velocity[0]) == pytest.approx(
+        math.hypot(tangential, 110.51),
+        rel=1e-9,  # the matrix has 10 digits
+    )
+
+
+def test_star_without_radial_velocity_moves_tangentially_and_is_flagged():
+    velocity, flagged = astrometry.space_velocity(
+        [10.0, 10.0], [40.0, 40.0], [50.0, 50.0], [300.0, 300.0], [-200.0, -200.0],
+        [np.nan, 0.0],
+    )  # fmt: skip
+    assert flagged.tolist() == [True, False]
+    np.testing.assert_array_equal(velocity[0], velocity[1])
+    radial = astrometry.galactic_xyz([10.0], [40.0], [1.0])[0]
+    assert abs(velocity[0] @ radial) < 1e-8 * np.linalg.norm(velocity[0])
+
+
+def test_velocity_is_unknown_without_a_positive_parallax():
+    velocity, _ = astrometry.space_velocity([1.0], [2.0], [-3.0], [4.0], [5.0], [6.0])
+    assert np.isnan(velocity).all()

@@ -1,8 +1,8 @@
 """One planetary system's orbits in plain Python, for the API's Lambda functions.
 
-This file imports only the standard library (``math``), so it can be copied into
-the Lambda package, which never carries numpy or numba. It follows the same
-method as ``sim_kernels.orbits`` (Markley 1995 starter and fifth-order
+This file imports only the standard library (``math``): it lives in the Lambda
+package, which never carries numpy or numba. It follows the same method as
+``sim_kernels.orbits`` (Markley 1995 starter and fifth-order
 correction, then bounded Newton steps; see that module's docstring for the
 citations), and the tests check that both agree to 1e-9 AU.
 """

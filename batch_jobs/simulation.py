@@ -1,0 +1,444 @@
+"""Settlement simulation runs as jobs: submit, run or resume, cancel.
+
+A run is a job record (``chalicelib.jobs``) plus a ``SimRun`` record with the
+build, ruleset version, seed and parameters, and goes
+``queued -> running -> succeeded | failed | cancelled``. It reads the build's
+systems artifact, marks settleable systems (``chalicelib.habitable``), settles
+from the founders tick by tick (``sim_kernels.settlement``), and every
+``snapshot_every`` ticks (and at the last tick) writes a snapshot to object
+storage (``sims/<run>/snap-<tick>.npz``), the ticks' summaries and health to
+the ``sim_ticks`` table, and its progress to the run record, in that order.
+
+Resuming: a run whose process died stays ``running``; running it again starts
+from the snapshot its record names, so it ends in the same state, bit for bit,
+as a run never interrupted (the step is deterministic in build, ruleset and
+seed, and positions are recomputed from the tick, not stepped). Snapshots hold
+the tick and the three state arrays; their bytes are a deterministic function of
+the state, so rewriting one after a crash is a no-op.
+
+Kernels: ``LB_SIM_BACKEND`` (or ``--backend``) picks ``numba`` (modernised),
+``numpy`` (legacy reference) or ``shadow``, which steps both from the same state,
+goes on with the Numba result, and records the largest difference per quantity.
+A run with ``profile`` set stores a cProfile dump of each attempt.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import logging
+import os
+import pstats
+import time
+import zipfile
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from batch_jobs import simworld
+from chalicelib import builds, habitable, jobs, simulations
+from chalicelib.errors import Conflict
+from chalicelib.models import JobRecord, SimRun, SimTick
+from chalicelib.settings import Settings
+from chalicelib.storage import ObjectStore
+from sim_kernels import motion, settlement
+
+logger = logging.getLogger(__name__)
+BACKEND_ENV = "LB_SIM_BACKEND"
+BACKENDS = ("numba", "numpy", "shadow")
+JOB_TYPE = "sim"
+MAX_TICKS = 1_000_000
+_STATE_ARRAYS = ("settled_since", "age_yr", "probe_arrival")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class RunCancelled(Exception):
+    """The run's record asked it to stop."""
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """What a run is asked to do; stored with the run and hashed into nothing."""
+
+    ticks: int = 1000
+    snapshot_every: int = 100
+    seed: int = 1
+    ruleset: str = "settlement-v1"
+    founders: tuple[str, ...] = ("sol",)
+    settleable_rule: str = "known-planet-in-hz"
+    profile: bool = False
+
+    def check(self) -> RunParams:
+        """Return the parameters, or raise ValueError saying which to fix."""
+        if not 2 <= self.ticks <= MAX_TICKS:
+            raise ValueError(f"ticks: must be from 2 to {MAX_TICKS}; got {self.ticks}")
+        if not 1 <= self.snapshot_every <= self.ticks:
+            raise ValueError(
+                f"snapshot_every: must be from 1 to ticks ({self.ticks}); "
+                f"got {self.snapshot_every}"
+            )
+        if not 0 <= self.seed < 2**63:
+            raise ValueError(f"seed: must be in [0, 2**63); got {self.seed}")
+        if not self.founders:
+            raise ValueError("founders: name at least one system id, e.g. 'sol'")
+        if self.settleable_rule not in habitable.SETTLEABLE_RULES:
+            raise ValueError(
+                f"settleable_rule: use one of {habitable.SETTLEABLE_RULES}; "
+                f"got {self.settleable_rule!r}"
+            )
+        settlement.load_ruleset(self.ruleset)
+        return self
+
+
+def backend_setting(environ: dict[str, str] | None = None) -> str:
+    """Return the kernel backend named by ``LB_SIM_BACKEND`` (default numba)."""
+    env = os.environ if environ is None else environ
+    value = env.get(BACKEND_ENV, "numba")
+    if value not in BACKENDS:
+        raise ValueError(f"{BACKEND_ENV}={value!r}: use one of {', '.join(BACKENDS)}")
+    return value
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def snapshot_bytes(state: settlement.SettlementState) -> bytes:
+    """Return a run state as .npz bytes that depend on the state alone."""
+    arrays = {"tick": np.int64(state.tick)}
+    arrays.update({name: getattr(state, name) for name in _STATE_ARRAYS})
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+            archive.writestr(info, buffer.getvalue())
+    return out.getvalue()
+
+
+def state_from_snapshot(
+    data: bytes, world: settlement.SettlementWorld, tick_yr: float, backend: str
+) -> settlement.SettlementState:
+    """Return the state a snapshot holds, with positions recomputed for its tick."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        tick = int(npz["tick"])
+        arrays = {name: npz[name].copy() for name in _STATE_ARRAYS}
+    positions = motion.propagate(
+        world.positions_pc,
+        world.velocities_kms,
+        (tick - 1) * tick_yr,
+        backend="numpy" if backend == "numpy" else "numba",
+    ).positions_pc
+    return settlement.SettlementState(tick=tick, positions_pc=positions, **arrays)
+
+
+# --------------------------------------------------------------- submitting
+
+
+def submit(
+    settings: Settings, build_ref: str, params: RunParams, backend: str | None = None
+) -> str:
+    """Queue a run on a published build; return its run id (its job's id)."""
+    params.check()
+    backend = backend or backend_setting()
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: use one of {', '.join(BACKENDS)}; got {backend!r}")
+    build_id = builds.resolve_build_id(build_ref)
+    record = builds.get_build(build_id)
+    if record.state != "published":
+        raise Conflict(
+            f"build {build_id} is {record.state}; simulate a published build"
+        )
+    ruleset = settlement.load_ruleset(params.ruleset)
+    stored = {**asdict(params), "founders": list(params.founders)}
+    job = jobs.queue_job(
+        JOB_TYPE,
+        {"build_id": build_id, "backend": backend, **stored},
+    )
+    simulations.create_run(
+        job.job_id,
+        build_id=build_id,
+        ruleset_version=ruleset.version,
+        seed=params.seed,
+        backend=backend,
+        params=stored,
+        ticks=params.ticks,
+        snapshot_every=params.snapshot_every,
+    )
+    logger.info("sim run %s queued on build %s (%s)", job.job_id, build_id, backend)
+    return job.job_id
+
+
+def cancel(run_id: str, reason: str = "cancelled on request") -> str:
+    """Cancel a queued run now, or ask a running one to stop; return its state."""
+    run = simulations.get_run(run_id)
+    if run.state in simulations.FINISHED:
+        return run.state
+    if run.state == "queued":
+        jobs.cancel_job(JobRecord.get(run_id), reason)
+        run.update(
+            actions=[
+                SimRun.state.set("cancelled"),
+                SimRun.error.set(reason),
+                SimRun.updated_at.set(simulations.now()),
+            ]
+        )
+        return "cancelled"
+    run.update(actions=[SimRun.cancel_requested.set(True)])
+    return "cancelling"
+
+
+# ------------------------------------------------------------------ running
+
+
+@dataclass
+class _Health:
+    """Totals over a run's ticks, carried in the run record between attempts."""
+
+    ticks_checked: int = 0
+    invariant_failures: int = 0
+    wall_ms_total: float = 0.0
+    wall_ms_max: float = 0.0
+    first_failure: str | None = None
+    shadow_max: dict = field(default_factory=dict)
+
+    def as_json(self) -> str:
+        """Return the health totals as JSON, without the shadow maxima."""
+        body = asdict(self)
+        body.pop("shadow_max")
+        body["wall_ms_mean"] = (
+            round(self.wall_ms_total / self.ticks_checked, 3)
+            if self.ticks_checked
+            else None
+        )
+        return json.dumps(body, sort_keys=True)
+
+
+def _shadow_differences(
+    a: settlement.SettlementState,
+    b: settlement.SettlementState,
+    ra: settlement.TickReport,
+    rb: settlement.TickReport,
+) -> dict:
+    """Return the largest absolute difference per quantity between two steps."""
+    diffs = {
+        name: float(np.abs(getattr(a, name) - getattr(b, name)).max(initial=0.0))
+        for name in ("positions_pc", *_STATE_ARRAYS)
+    }
+    diffs["report_fields_differing"] = sum(x != y for x, y in zip(ra, rb, strict=True))
+    return diffs
+
+
+class _Runner:
+    """One attempt at a run: loads its world, steps, writes snapshots and ticks."""
+
+    def __init__(self, settings: Settings, run: SimRun) -> None:
+        self.settings = settings
+        self.run = run
+        self.store = ObjectStore(settings)
+        self.params = json.loads(run.params_json)
+        self.ruleset = settlement.load_ruleset(self.params["ruleset"])
+        self.backend = run.backend
+        self.primary = "numpy" if self.backend == "numpy" else "numba"
+        systems = simworld.load_systems(settings, run.build_id)
+        self.sim_world = simworld.build_world(systems, self.params["settleable_rule"])
+        w = self.sim_world
+        self.world = settlement.make_world(
+            w.positions_pc, w.velocities_kms, w.settleable
+        )
+        previous = json.loads(run.health_json) if run.health_json else {}
+        previous.pop("wall_ms_mean", None)
+        self.health = _Health(**previous)
+        self.health.shadow_max = json.loads(run.shadow_json or "{}")
+
+    def initial_state(self) -> settlement.SettlementState:
+        """Return the state to start from: the last snapshot, or tick 1."""
+        if self.run.last_snapshot_tick is not None:
+            key = simulations.snapshot_key(self.run.run_id, self.run.last_snapshot_tick)
+            data = self.store.get(self.settings.builds_bucket, key)
+            logger.info("run %s resumes from %s", self.run.run_id, key)
+            return state_from_snapshot(
+                data, self.world, self.ruleset.tick_yr, self.backend
+            )
+        founders = [self.sim_world.index_of(f) for f in self.params["founders"]]
+        unsettleable = [
+            self.sim_world.system_ids[i]
+            for i in founders
+            if not self.sim_world.settleable[i]
+        ]
+        if unsettleable:
+            raise ValueError(
+                f"founders {unsettleable} are not settleable under rule "
+                f"{self.params['settleable_rule']!r}; pick settleable founders"
+            )
+        return settlement.initial_state(self.world, founders)
+
+    def step(self, state):
+        """Advance one tick with the chosen backend; return (state, report, shadow)."""
+        seed = int(self.run.seed)
+        new, report = settlement.step(
+            state, self.world, self.ruleset, seed, backend=self.primary
+        )
+        if self.backend != "shadow":
+            return new, report, None
+        legacy, legacy_report = settlement.step(
+            state, self.world, self.ruleset, seed, backend="numpy"
+        )
+        return new, report, _shadow_differences(new, legacy, report, legacy_report)
+
+    def tick_item(self, state, report, wall_ms, problems, shadow) -> SimTick:
+        """Return a tick's summary record, and add it to the health totals."""
+        h = self.health
+        h.ticks_checked += 1
+        h.wall_ms_total += wall_ms
+        h.wall_ms_max = max(h.wall_ms_max, wall_ms)
+        if problems:
+            h.invariant_failures += 1
+            h.first_failure = h.first_failure or f"tick {state.tick}: {problems[0]}"
+        for name, value in (shadow or {}).items():
+            h.shadow_max[name] = max(h.shadow_max.get(name, 0), value)
+        counts = report._asdict()
+        counts.pop("tick")
+        counts.pop("time_yr")
+        return SimTick(
+            self.run.run_id,
+            state.tick,
+            time_yr=report.time_yr,
+            wall_ms=round(wall_ms, 3),
+            counts_json=json.dumps(counts, sort_keys=True),
+            invariants_ok=not problems,
+            failures_json=json.dumps(problems) if problems else None,
+            shadow_json=json.dumps(shadow, sort_keys=True) if shadow else None,
+        )
+
+    def checkpoint(self, state, report, pending: list[SimTick]) -> None:
+        """Write the snapshot, then the ticks, then the run's progress."""
+        run_id = self.run.run_id
+        key = simulations.snapshot_key(run_id, state.tick)
+        self.store.put_once(
+            self.settings.builds_bucket,
+            key,
+            snapshot_bytes(state),
+            content_type="application/octet-stream",
+        )
+        pending[-1].snapshot_key = key
+        simulations.save_ticks(pending)
+        summary = report._asdict()
+        self.run.update(
+            actions=[
+                SimRun.last_tick.set(state.tick),
+                SimRun.last_snapshot_tick.set(state.tick),
+                SimRun.summary_json.set(json.dumps(summary, sort_keys=True)),
+                SimRun.health_json.set(self.health.as_json()),
+                SimRun.shadow_json.set(
+                    json.dumps(self.health.shadow_max, sort_keys=True)
+                ),
+                SimRun.updated_at.set(simulations.now()),
+            ]
+        )
+        logger.info("run %s snapshot at tick %d: %s", run_id, state.tick, key)
+        self.run.refresh()
+        if self.run.cancel_requested:
+            raise RunCancelled(f"cancelled on request at tick {state.tick}")
+
+    def loop(self) -> settlement.SettlementState:
+        """Step from the start state to the last tick, checkpointing as promised."""
+        state = self.initial_state()
+        every, last = int(self.run.snapshot_every), int(self.run.ticks)
+        pending: list[SimTick] = []
+        while state.tick < last:
+            started = time.perf_counter()
+            state, report, shadow = self.step(state)
+            problems = settlement.invariant_violations(state, self.world)
+            wall_ms = (time.perf_counter() - started) * 1000.0
+            pending.append(self.tick_item(state, report, wall_ms, problems, shadow))
+            if state.tick % every == 0 or state.tick == last or problems:
+                self.checkpoint(state, report, pending)
+                pending = []
+            if problems:
+                raise RuntimeError(
+                    f"invariant broken at tick {state.tick}: {'; '.join(problems)}"
+                )
+        return state
+
+
+def _store_profile(runner: _Runner, profiler: cProfile.Profile) -> str:
+    """Store a profile of this attempt beside the snapshots; return its key."""
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)  # takes the profiler's data
+    stats.sort_stats("cumulative").print_stats(30)
+    rows = stats.stats  # type: ignore[attr-defined]
+    body = json.dumps(
+        {
+            "top_cumulative": text.getvalue(),
+            "stats": {
+                f"{file}:{line}:{name}": [calls, total, cumulative]
+                for (file, line, name), (_, calls, total, cumulative, _) in rows.items()
+            },
+        },
+        sort_keys=True,
+    ).encode()
+    key = f"sims/{runner.run.run_id}/profile-attempt-{int(runner.run.attempts)}.json"
+    runner.store.put_once(runner.settings.builds_bucket, key, body)
+    return key
+
+
+def _finish(run: SimRun, job: JobRecord, state: str, error: str | None) -> None:
+    """Record the run's end in its job and its run record."""
+    if state == "cancelled":
+        jobs.cancel_job(job, error or "cancelled")
+    else:
+        result = {"run_id": run.run_id, "last_tick": int(run.last_tick)}
+        jobs.finish_job(job, result=None if error else result, error=error)
+    actions = [SimRun.state.set(state), SimRun.updated_at.set(simulations.now())]
+    if error:
+        actions.append(SimRun.error.set(error[:2000]))
+    run.update(actions=actions)
+
+
+def execute(settings: Settings, run_id: str) -> SimRun:
+    """Run a queued run, or resume one whose process died; return its record."""
+    run = simulations.get_run(run_id)
+    if run.state in simulations.FINISHED:
+        logger.info("run %s is already %s: nothing to do", run_id, run.state)
+        return run
+    job = JobRecord.get(run_id)
+    jobs.begin_attempt(job)
+    run.update(
+        actions=[
+            SimRun.state.set("running"),
+            SimRun.attempts.add(1),
+            SimRun.error.remove(),
+            SimRun.updated_at.set(simulations.now()),
+        ]
+    )
+    profiler = cProfile.Profile() if json.loads(run.params_json)["profile"] else None
+    runner = None
+    try:
+        runner = _Runner(settings, run)
+        if run.world_json is None:
+            run.update(
+                actions=[SimRun.world_json.set(json.dumps(runner.sim_world.counts()))]
+            )
+        if profiler:
+            profiler.enable()
+        try:
+            runner.loop()
+        finally:
+            if profiler:
+                profiler.disable()
+                run.update(
+                    actions=[SimRun.profile_key.set(_store_profile(runner, profiler))]
+                )
+    except RunCancelled as stop:
+        _finish(run, job, "cancelled", str(stop))
+    except Exception as err:
+        logger.error("run %s failed: %s", run_id, err, exc_info=True)
+        _finish(run, job, "failed", f"{type(err).__name__}: {err}")
+        raise
+    else:
+        _finish(run, job, "succeeded", None)
+    run.refresh()
+    return run

@@ -1,0 +1,210 @@
+"""Simulation runs, their ticks and a build's encounters: records and read queries.
+
+The batch side writes through these functions and the API reads through them, so
+both agree on keys and shapes. No read scans a table: a run or a tick is one
+GetItem, the run list reads the `by_created` index a page at a time, and the
+encounter list reads one page of a build's ranked items.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib import cursors
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.models import EncounterItem, SimRun, SimTick
+
+logger = logging.getLogger(__name__)
+RUN_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+MAX_LIMIT = 100
+RUN_KIND = "sim"
+
+
+def now() -> datetime:
+    """Return the current time in UTC, the one clock of the records."""
+    return datetime.now(UTC)
+
+
+def snapshot_key(run_id: str, tick: int) -> str:
+    """Return the object key of a run's snapshot at a tick (zero-padded, sortable)."""
+    return f"sims/{run_id}/snap-{tick:08d}.npz"
+
+
+def create_run(
+    run_id: str,
+    *,
+    build_id: str,
+    ruleset_version: str,
+    seed: int,
+    backend: str,
+    params: dict,
+    ticks: int,
+    snapshot_every: int,
+) -> SimRun:
+    """Record a queued run under its job's id."""
+    created = now()
+    run = SimRun(
+        run_id,
+        kind=RUN_KIND,
+        created_key=f"{created.isoformat()}#{run_id}",
+        build_id=build_id,
+        ruleset_version=ruleset_version,
+        seed=seed,
+        backend=backend,
+        params_json=json.dumps(params, sort_keys=True),
+        state="queued",
+        ticks=ticks,
+        snapshot_every=snapshot_every,
+        created_at=created,
+        updated_at=created,
+    )
+    run.save(condition=SimRun.run_id.does_not_exist())
+    return run
+
+
+def get_run(run_id: str) -> SimRun:
+    """Return a run's record; NotFound names the run."""
+    try:
+        return SimRun.get(run_id)
+    except DoesNotExist as err:
+        raise NotFound(f"simulation run {run_id!r} does not exist") from err
+
+
+def _json(text: str | None):
+    return json.loads(text) if text else None
+
+
+def run_view(run: SimRun) -> dict:
+    """Return the public JSON form of a run: inputs, progress, summary and health."""
+    return {
+        "run_id": run.run_id,
+        "build_id": run.build_id,
+        "ruleset_version": run.ruleset_version,
+        "seed": int(run.seed),
+        "backend": run.backend,
+        "params": json.loads(run.params_json),
+        "state": run.state,
+        "ticks": int(run.ticks),
+        "snapshot_every": int(run.snapshot_every),
+        "last_tick": int(run.last_tick),
+        "last_snapshot_tick": (
+            None if run.last_snapshot_tick is None else int(run.last_snapshot_tick)
+        ),
+        "attempts": int(run.attempts),
+        "created_at": run.created_at.isoformat(),
+        "updated_at": run.updated_at.isoformat(),
+        "world": _json(run.world_json),
+        "summary": _json(run.summary_json),
+        "health": _json(run.health_json),
+        "shadow": _json(run.shadow_json),
+        "profile_key": run.profile_key,
+        "error": run.error,
+    }
+
+
+def list_runs(limit: int, cursor: str | None = None) -> dict:
+    """Return one page of runs, newest first."""
+    scope = "sim-runs"
+    start = None
+    if cursor is not None:
+        after = cursors.decode(cursor, scope).get("after")
+        if not (isinstance(after, list) and len(after) == 2):
+            raise BadRequest("cursor is not valid for this query", "cursor")
+        start = {
+            "kind": {"S": RUN_KIND},
+            "created_key": {"S": after[0]},
+            "run_id": {"S": after[1]},
+        }
+    runs = list(
+        SimRun.by_created.query(
+            RUN_KIND,
+            scan_index_forward=False,
+            limit=limit + 1,
+            last_evaluated_key=start,
+        )
+    )[: limit + 1]
+    next_cursor = None
+    if len(runs) > limit:
+        runs = runs[:limit]
+        last = runs[-1]
+        next_cursor = cursors.encode({"after": [last.created_key, last.run_id]}, scope)
+    return {"items": [run_view(run) for run in runs], "next_cursor": next_cursor}
+
+
+def tick_view(item: SimTick) -> dict:
+    """Return the public JSON form of one tick's summary and health."""
+    return {
+        "run_id": item.run_id,
+        "tick": int(item.tick),
+        "time_yr": item.time_yr,
+        "wall_ms": item.wall_ms,
+        "counts": json.loads(item.counts_json),
+        "invariants_ok": item.invariants_ok,
+        "failures": _json(item.failures_json) or [],
+        "shadow": _json(item.shadow_json),
+        "snapshot_key": item.snapshot_key,
+    }
+
+
+def get_tick(run_id: str, tick: int) -> dict:
+    """Return one tick's summary; NotFound when the run has not recorded it."""
+    try:
+        return tick_view(SimTick.get(run_id, tick))
+    except DoesNotExist as err:
+        raise NotFound(
+            f"run {run_id!r} has no tick {tick}: ticks start at 2 and end at the "
+            "run's last_tick"
+        ) from err
+
+
+def save_ticks(items: list[SimTick]) -> None:
+    """Write tick summaries in one batch (a rewrite after a resume replaces them)."""
+    with SimTick.batch_write() as batch:
+        for item in items:
+            batch.save(item)
+
+
+def save_encounters(build_id: str, docs: list[dict]) -> int:
+    """Write a build's encounters ranked as given (rank 1 first); return the count."""
+    with EncounterItem.batch_write() as batch:
+        for rank, doc in enumerate(docs, start=1):
+            batch.save(
+                EncounterItem(
+                    build_id,
+                    rank,
+                    system_id=doc["system_id"],
+                    doc=json.dumps(doc, sort_keys=True, allow_nan=False),
+                )
+            )
+    return len(docs)
+
+
+def encounters_page(build_id: str, limit: int, cursor: str | None = None) -> dict:
+    """Return one page of a build's closest approaches to the Sun, nearest first."""
+    scope = f"encounters:{build_id}"
+    after = 0
+    if cursor is not None:
+        after = cursors.decode(cursor, scope).get("after")
+        if not isinstance(after, int) or after < 0:
+            raise BadRequest("cursor is not valid for this query", "cursor")
+    items = list(
+        EncounterItem.query(build_id, EncounterItem.rank > after, limit=limit + 1)
+    )
+    if not items and after == 0:
+        raise NotFound(
+            f"build {build_id} has no encounters computed; run "
+            f"`python -m batch_jobs encounters --build {build_id}`"
+        )
+    page = items[:limit]
+    next_cursor = None
+    if len(items) > limit:
+        next_cursor = cursors.encode({"after": int(page[-1].rank)}, scope)
+    return {
+        "items": [{"rank": int(i.rank), **json.loads(i.doc)} for i in page],
+        "next_cursor": next_cursor,
+    }

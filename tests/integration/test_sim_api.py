@@ -1,0 +1,124 @@
+"""The simulation routes through Chalice's test client, on the sample build."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from chalice.test import Client
+
+from batch_jobs import simulation
+from batch_jobs.encounters import run_encounters
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def client(settings):
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+def _get(client, path):
+    response = client.http.get(path)
+    return response.status_code, json.loads(response.body), response.headers
+
+
+def test_earth_is_one_au_from_the_sun_at_any_epoch(client, sample_build):
+    base = f"/builds/{sample_build.build_id}/systems/sol/orbits"
+    status, body, headers = _get(client, f"{base}?epoch=2026-07-01")
+    assert status == 200
+    assert headers["Cache-Control"].endswith("immutable")
+    earth = next(p for p in body["planets"] if p["name"] == "Earth")
+    radius = math.hypot(earth["x_au"], earth["y_au"], earth["z_au"])
+    assert 0.98 <= radius <= 1.02  # perihelion 0.983, aphelion 1.017 AU
+    assert len(body["planets"]) == 8
+    _, same, _ = _get(client, f"{base}?epoch={body['epoch_jd']}")
+    assert same["planets"] == body["planets"]
+
+
+@pytest.mark.parametrize("query", ["", "?epoch=yesterday", "?epoch=1e99"])
+def test_orbits_without_a_usable_epoch_answer_400(client, sample_build, query):
+    path = f"/builds/{sample_build.build_id}/systems/sol/orbits{query}"
+    status, body, _ = _get(client, path)
+    assert status == 400
+    assert body["error"]["parameter"] == "epoch"
+
+
+def test_orbits_of_an_unknown_system_answer_404(client, sample_build):
+    path = f"/builds/{sample_build.build_id}/systems/hip-0/orbits?epoch=2451545"
+    assert _get(client, path)[0] == 404
+
+
+def test_encounters_page_through_nearest_first(settings, client, sample_build):
+    build_id = sample_build.build_id
+    result = run_encounters(settings, build_id)
+    assert result["encounters"] >= 2
+    seen, cursor = [], None
+    while True:
+        path = f"/builds/{build_id}/encounters?limit=1"
+        status, body, _ = _get(client, path + (f"&cursor={cursor}" if cursor else ""))
+        assert status == 200
+        assert len(body["items"]) <= 1
+        seen.extend(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == result["encounters"]
+    distances = [item["d_min_pc"] for item in seen]
+    assert distances == sorted(distances)
+    assert [item["rank"] for item in seen] == list(range(1, len(seen) + 1))
+    assert all(item["rv_kms"] is not None for item in seen)
+
+
+def test_encounters_cursor_from_another_build_is_refused(client, sample_build):
+    from chalicelib import cursors
+
+    foreign = cursors.encode({"after": 1}, "encounters:wb-another")
+    path = f"/builds/{sample_build.build_id}/encounters?limit=1&cursor={foreign}"
+    status, body, _ = _get(client, path)
+    assert status == 400
+    assert body["error"]["parameter"] == "cursor"
+
+
+def test_runs_list_run_and_tick_describe_a_finished_run(settings, client, sample_build):
+    params = simulation.RunParams(ticks=40, snapshot_every=20, seed=3)
+    run_id = simulation.submit(settings, sample_build.build_id, params, "numba")
+    simulation.execute(settings, run_id)
+    status, page, _ = _get(client, "/sim/runs?limit=100")
+    assert status == 200
+    assert run_id in [run["run_id"] for run in page["items"]]
+    created = [run["created_at"] for run in page["items"]]
+    assert created == sorted(created, reverse=True)
+    status, run, _ = _get(client, f"/sim/runs/{run_id}")
+    assert (status, run["state"], run["last_tick"]) == (200, "succeeded", 40)
+    assert run["health"]["invariant_failures"] == 0
+    assert run["world"]["settleable"] >= 1
+    status, tick, headers = _get(client, f"/sim/runs/{run_id}/ticks/20")
+    assert status == 200
+    assert tick["snapshot_key"].endswith("snap-00000020.npz")
+    assert tick["invariants_ok"]
+    assert headers["Cache-Control"].endswith("immutable")
+
+
+def test_runs_list_pages_with_a_cursor(settings, client, sample_build):
+    params = simulation.RunParams(ticks=2, snapshot_every=1)
+    for _ in range(2):
+        simulation.submit(settings, sample_build.build_id, params, "numba")
+    _, first, _ = _get(client, "/sim/runs?limit=1")
+    _, second, _ = _get(client, f"/sim/runs?limit=1&cursor={first['next_cursor']}")
+    assert first["items"][0]["run_id"] != second["items"][0]["run_id"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/sim/runs/sim-nosuchrun", 404), ("/sim/runs/sim-nosuchrun/ticks/2", 404),
+     ("/sim/runs?limit=0", 400)],
+)  # fmt: skip
+def test_unknown_runs_and_bad_limits_get_the_error_shape(client, path, status):
+    got, body, _ = _get(client, path)
+    assert got == status
+    assert set(body["error"]) == {"code", "message", "parameter"}
