@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -143,3 +144,23 @@ def bind(settings: Settings) -> None:
             meta.aws_secret_access_key = LOCAL_SECRET_KEY
         # PynamoDB caches a connection per class; drop it so the new host applies.
         model._connection = None
+
+
+# Rate limits: per-client token buckets for the expensive public queries.
+
+
+class RateBucket(Model):
+    """One client's token bucket for one kind of query; expires when left idle."""
+
+    class Meta:
+        table_name = "ratelimits"
+        short_name = "ratelimits"
+
+    bucket_id = UnicodeAttribute(hash_key=True)
+    tokens = NumberAttribute()
+    updated_at = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+ALL_MODELS += (RateBucket,)
+TABLE_MODELS += (RateBucket,)
