@@ -140,7 +140,8 @@ def test_several_bad_parameters_are_all_named(client, base):
 
 
 @pytest.mark.parametrize(
-    "path", ["/builds/wb-none/systems/sol", "/builds/wb-none", "/builds/wb-none/search?q=ab"]
+    "path",
+    ["/builds/wb-none/systems/sol", "/builds/wb-none", "/builds/wb-none/search?q=ab"],
 )
 def test_unknown_build_answers_404(client, path):
     response = client.http.get(path)
