@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
 from chalicelib import schemas
 
@@ -159,6 +158,9 @@ def _operation(op: Operation) -> dict:
 @functools.lru_cache(maxsize=1)
 def document() -> dict:
     """The whole OpenAPI 3.1 document, built once per process."""
+    # Imported here: only this route needs it, so cold starts skip it.
+    from pydantic.json_schema import models_json_schema
+
     models = {op.response for op in OPERATIONS} | {schemas.Error}
     models |= {op.body for op in OPERATIONS if op.body is not None}
     ordered = sorted(models, key=lambda m: m.__name__)

@@ -132,7 +132,8 @@ Cursor = Annotated[
 class Query(BaseModel):
     """Base of the query-string models: strict about unknown parameters."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: a cold start pays only for the routes it serves.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class PageQuery(Query):
@@ -252,6 +253,8 @@ class EmptyQuery(Query):
 class BuildPath(BaseModel):
     """Path parameters naming a build."""
 
+    model_config = ConfigDict(defer_build=True)
+
     build_ref: str = Field(
         pattern=BUILD_REF_PATTERN,
         description="a world_build_id, or `active` for the active build",
@@ -280,7 +283,8 @@ class _ParameterError(ValueError):
 class Response(BaseModel):
     """Base of the response models."""
 
-    model_config = ConfigDict(extra="allow")
+    # Only the OpenAPI document builds these; requests never do.
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class ErrorDetail(Response):
