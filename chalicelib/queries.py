@@ -344,14 +344,19 @@ def _walk_sectors(
                 items.append(_summary(item))
                 if len(items) == limit:
                     mark = {"at": [index + offset, item.system_id]}
-                    more = _has_more(build_id, ordered, index + offset, group, item)
+                    more = _has_more(ordered, index + offset, group, item)
                     return Page(items, cursors.encode(mark, scope) if more else None)
         index += len(batch)
     return Page(items, None)
 
 
-def _has_more(build_id, ordered, index, group, last) -> bool:
-    """Whether anything may follow `last`; cheap when the sector itself says so."""
+def _has_more(
+    ordered: list[tuple[int, int, int]],
+    index: int,
+    group: list[SystemItem],
+    last: SystemItem,
+) -> bool:
+    """Whether anything may follow `last`: more of its sector, or more sectors."""
     return index + 1 < len(ordered) or group[-1].system_id != last.system_id
 
 

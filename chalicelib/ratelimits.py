@@ -9,6 +9,7 @@ writes (no transactions), and idle buckets expire through the table's TTL.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import math
 import time
@@ -42,13 +43,8 @@ class Limit:
 
 def client_key(source_ip: str | None, secret: str) -> str:
     """A client's bucket name: a keyed hash, so no address is stored."""
-    digest = hmac_digest(secret, source_ip or "unknown")
-    return digest[:24]
-
-
-def hmac_digest(secret: str, text: str) -> str:
-    """The hex sha256 of `text` keyed by `secret`."""
-    return hashlib.sha256(f"{secret}\0{text}".encode()).hexdigest()
+    text = (source_ip or "unknown").encode()
+    return hmac.new(secret.encode(), text, hashlib.sha256).hexdigest()[:24]
 
 
 def take(kind: str, client: str, limit: Limit, now: float | None = None) -> float:
