@@ -1,17 +1,26 @@
 """Local Bubble's HTTP API: thin routes over `chalicelib`.
 
-Each route parses its input, calls one domain function and shapes the reply.
-Settings are validated here, once, before the first request.
+Each route validates its input against `chalicelib.schemas`, calls one domain
+function and shapes the reply; `chalicelib.openapi` documents every route from
+the same models. Settings are validated here, once, before the first request.
 """
 
 from __future__ import annotations
 
-import json
-
 from chalice import Chalice
 
-from chalicelib import builds, models, params, queries, tracing
-from chalicelib.api import IMMUTABLE, SHORT, handles_errors, json_response
+from chalicelib import builds, models, openapi, queries, reads, schemas, tracing
+from chalicelib.api import (
+    CORS,
+    NO_STORE,
+    SHORT,
+    answer_other_methods,
+    http_middleware,
+    json_response,
+    parse_path,
+    parse_query,
+    public_route,
+)
 from chalicelib.routes_sim import sim_routes
 from chalicelib.settings import get_settings
 
@@ -20,33 +29,35 @@ tracing.configure(SETTINGS)
 models.bind(SETTINGS)
 
 app = Chalice(app_name="local-bubble")
-app.api.cors = True
+app.api.cors = CORS
+app.register_middleware(http_middleware, "http")
 app.register_blueprint(sim_routes)
 
-
-def _cache_for(build_ref: str) -> str:
-    # Build-scoped answers never change; anything named through `active` may.
-    return SHORT if build_ref == "active" else IMMUTABLE
+BUILD_ERRORS = (400, 404, 405)
+EXPENSIVE_ERRORS = (400, 404, 405, 429)
 
 
-def _build_view(record) -> dict:
-    return {
-        "build_id": record.build_id,
-        "state": record.state,
-        "created_at": record.created_at.isoformat(),
-        "pipeline_version": record.pipeline_version,
-        "model_version": record.model_version,
-        "settings": json.loads(record.settings_json),
-        "sources": json.loads(record.sources_json),
-        "counts": json.loads(record.counts_json or "{}"),
-        "artifacts": json.loads(record.artifacts_json or "{}"),
-        "error": record.error,
-    }
+def _query(model):
+    return parse_query(model, app.current_request.query_params)
 
 
-@app.route("/health")
-@handles_errors
+def _client() -> str | None:
+    identity = (app.current_request.context or {}).get("identity") or {}
+    return identity.get("sourceIp")
+
+
+@public_route(
+    app,
+    "/health",
+    operation_id="health",
+    summary="Liveness, stage and the active build",
+    response=schemas.Health,
+    query=schemas.EmptyQuery,
+    errors=(400, 405),
+    cache="not cached",
+)
 def health():
+    _query(schemas.EmptyQuery)
     pointer = builds.get_pointer()
     return json_response(
         {
@@ -54,47 +65,143 @@ def health():
             "stage": SETTINGS.stage,
             "active_build_id": pointer.active_build_id if pointer else None,
         },
-        cache="no-store",
+        cache=NO_STORE,
     )
 
 
-@app.route("/builds/{build_ref}")
-@handles_errors
+@public_route(
+    app,
+    "/openapi.json",
+    operation_id="openapi",
+    summary="This document",
+    response=schemas.OpenApiDocument,
+    query=schemas.EmptyQuery,
+    errors=(400, 405),
+    cache="5 minutes",
+)
+def openapi_document():
+    _query(schemas.EmptyQuery)
+    return json_response(openapi.document(), cache="public, max-age=300")
+
+
+@public_route(
+    app,
+    "/builds",
+    operation_id="listBuilds",
+    summary="Builds, newest first",
+    response=schemas.BuildPage,
+    query=schemas.BuildListQuery,
+    errors=(400, 405),
+    cache="30 s",
+)
+def list_builds():
+    query = _query(schemas.BuildListQuery)
+    page = queries.list_builds(query.state, query.limit, query.cursor)
+    return json_response(page.as_dict(), cache=SHORT)
+
+
+@public_route(
+    app,
+    "/builds/{build_ref}",
+    operation_id="getBuild",
+    summary="One build's record; `active` names the active build",
+    response=schemas.Build,
+    query=schemas.EmptyQuery,
+    path_model=schemas.BuildPath,
+    errors=BUILD_ERRORS,
+)
 def get_build(build_ref):
-    build_id = builds.resolve_build_id(params.identifier("build_id", build_ref))
-    record = builds.get_build(build_id)
-    # A build's record changes until it is published; only then is it immutable.
-    cache = _cache_for(build_ref) if record.state == "published" else SHORT
-    return json_response(_build_view(record), cache=cache)
+    parse_path(schemas.BuildPath, build_ref=build_ref)
+    _query(schemas.EmptyQuery)
+    build = reads.resolve(build_ref)
+    return json_response(queries.build_view(build.record), cache=build.cache_control)
 
 
-@app.route("/builds/{build_ref}/systems/{system_id}")
-@handles_errors
+@public_route(
+    app,
+    "/builds/{build_ref}/systems",
+    operation_id="listSystems",
+    summary="Systems of a build: all by id, near a point, in a box or in a sector",
+    response=schemas.SystemPage,
+    query=schemas.SystemListQuery,
+    path_model=schemas.BuildPath,
+    errors=EXPENSIVE_ERRORS,
+)
+def list_systems(build_ref):
+    parse_path(schemas.BuildPath, build_ref=build_ref)
+    q = _query(schemas.SystemListQuery)
+    build = reads.resolve(build_ref)
+    kind = "near" if q.near is not None else "box" if q.box is not None else None
+    body = reads.answer(
+        build,
+        ("systems", q),
+        lambda: queries.systems(build.build_id, q).as_dict(),
+        kind=kind,
+        client=_client(),
+    )
+    return json_response(body, cache=build.cache_control)
+
+
+@public_route(
+    app,
+    "/builds/{build_ref}/systems/{system_id}",
+    operation_id="getSystem",
+    summary="One system with its planets",
+    response=schemas.System,
+    query=schemas.EmptyQuery,
+    path_model=schemas.SystemPath,
+    errors=BUILD_ERRORS,
+)
 def get_system(build_ref, system_id):
-    params.identifier("system_id", system_id)
-    build_id = builds.resolve_build_id(params.identifier("build_id", build_ref))
-    system = queries.get_system(build_id, system_id)
-    return json_response(system, cache=_cache_for(build_ref))
+    parse_path(schemas.SystemPath, build_ref=build_ref, system_id=system_id)
+    _query(schemas.EmptyQuery)
+    build = reads.resolve(build_ref)
+    system = queries.get_system(build.build_id, system_id)
+    return json_response(system, cache=build.cache_control)
 
 
-@app.route("/builds/{build_ref}/systems")
-@handles_errors
-def near_systems(build_ref):
-    query = app.current_request.query_params or {}
-    centre = params.point("near", query.get("near"))
-    radius = params.positive("radius", query.get("radius"))
-    limit = params.limit(query.get("limit"), queries.MAX_LIMIT)
-    build_id = builds.resolve_build_id(params.identifier("build_id", build_ref))
-    page = queries.near(build_id, centre, radius, limit, query.get("cursor"))
-    return json_response(page, cache=_cache_for(build_ref))
+@public_route(
+    app,
+    "/builds/{build_ref}/systems/{system_id}/planets",
+    operation_id="listPlanets",
+    summary="A system's planets, filtered by known, inferred and habitable zone",
+    response=schemas.PlanetPage,
+    query=schemas.PlanetListQuery,
+    path_model=schemas.SystemPath,
+    errors=BUILD_ERRORS,
+)
+def list_planets(build_ref, system_id):
+    parse_path(schemas.SystemPath, build_ref=build_ref, system_id=system_id)
+    q = _query(schemas.PlanetListQuery)
+    build = reads.resolve(build_ref)
+    flags = {"known": q.known, "inferred": q.inferred, "in_hz": q.in_hz}
+    page = queries.list_planets(build.build_id, system_id, flags, q.limit, q.cursor)
+    return json_response(page.as_dict(system_id=system_id), cache=build.cache_control)
 
 
-@app.route("/builds/{build_ref}/search")
-@handles_errors
+@public_route(
+    app,
+    "/builds/{build_ref}/search",
+    operation_id="search",
+    summary="Systems by any name or designation (prefixes of whole words)",
+    response=schemas.SearchPage,
+    query=schemas.SearchQuery,
+    path_model=schemas.BuildPath,
+    errors=EXPENSIVE_ERRORS,
+)
 def search(build_ref):
-    query = app.current_request.query_params or {}
-    text = params.text("q", query.get("q"))
-    limit = params.limit(query.get("limit"), 100)
-    build_id = builds.resolve_build_id(params.identifier("build_id", build_ref))
-    page = queries.search(build_id, text, limit, query.get("cursor"))
-    return json_response(page, cache=_cache_for(build_ref))
+    parse_path(schemas.BuildPath, build_ref=build_ref)
+    q = _query(schemas.SearchQuery)
+    build = reads.resolve(build_ref)
+    body = reads.answer(
+        build,
+        ("search", q),
+        lambda: queries.search(build.build_id, q.q, q.limit, q.cursor).as_dict(),
+        kind="search",
+        client=_client(),
+    )
+    return json_response(body, cache=build.cache_control)
+
+
+# Blueprints register above this line, so their paths get the 405 answers too.
+answer_other_methods(app)

@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from batch_jobs.world import World
-from chalicelib import designations, sectors
+from chalicelib import names, sectors
 from chalicelib.models import NameItem, SystemItem
 
 logger = logging.getLogger(__name__)
 # dynalite is one Node process: two writers keep it busy, more only contend.
 WRITERS = 2
-SEARCH_PREFIX_CHARS = 2
 
 
 def system_item(build_id: str, system: dict) -> SystemItem:
@@ -40,29 +39,15 @@ def system_item(build_id: str, system: dict) -> SystemItem:
 
 
 def name_items(build_id: str, system: dict) -> Iterator[NameItem]:
-    """Index items for every name of a system and of its planets.
-
-    HIP numbers are left out: search resolves them with a direct lookup.
-    Inferred planets are left out too.
-    """
-    labels = list(system.get("names", [])) + [system["name"]]
-    # Inferred planets are not searchable: their names are the model's, not the sky's.
-    labels += [p["name"] for p in system.get("planets", []) if not p.get("inferred")]
-    seen = set()
-    for label in labels:
-        if designations.parse_catalogue_id(label) and label.upper().startswith("HIP"):
-            continue
-        for key in designations.index_keys(label):
-            if len(key) < SEARCH_PREFIX_CHARS or key in seen:
-                continue
-            seen.add(key)
-            yield NameItem(
-                f"{build_id}#{key[:SEARCH_PREFIX_CHARS]}",
-                f"{key}#{system['system_id']}",
-                system_id=system["system_id"],
-                display=label,
-                system_name=system["name"],
-            )
+    """Index items for every name of a system and of its planets."""
+    for key, label in names.indexed_names(system):
+        yield NameItem(
+            names.partition_key(build_id, key),
+            names.sort_key(key, system["system_id"]),
+            system_id=system["system_id"],
+            display=label,
+            system_name=system["name"],
+        )
 
 
 def _write(items: list) -> int:

@@ -32,6 +32,8 @@ SITE_DIR = REPO_ROOT / "site"
 NODE_MODULES = REPO_ROOT / "node_modules"
 
 PAGE_TEMPLATE = "index.html.j2"
+API_TEMPLATE = "api.html.j2"
+OPENAPI_COPY = "openapi.json"
 STAR_RECORD = struct.Struct("<3f4B")
 HASH_LENGTH = 8
 BUILD_MARKER = ".local-bubble-site"
@@ -235,12 +237,87 @@ def _assemble(
     env = template_environment(site_dir / "templates")
     page = render_template(env, PAGE_TEMPLATE, context)
     (root / "index.html").write_text(page, encoding="utf-8")
+    document = _read_openapi(site_dir / OPENAPI_COPY)
+    api_page = render_template(
+        env, API_TEMPLATE, {**context, "api": api_reference(document)}
+    )
+    (root / "api.html").write_text(api_page, encoding="utf-8")
+    (root / OPENAPI_COPY).write_text(
+        json.dumps(document, indent=2, sort_keys=True), encoding="utf-8"
+    )
     data = root / "data" / build_id
     data.mkdir(parents=True)
     (data / "stars.bin").write_bytes(tile)
     ids = json.dumps(tile_ids, separators=(",", ":"))
     (data / "stars_ids.json").write_text(ids, encoding="utf-8")
     (root / BUILD_MARKER).write_text(build_id + "\n", encoding="utf-8")
+
+
+def _read_openapi(path: Path) -> dict:
+    """The committed OpenAPI document (`python -m devenv.openapi_doc` writes it)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SiteAssetMissingError(
+            f"{path} is missing: run `python -m devenv.openapi_doc` to write it"
+        ) from exc
+    except ValueError as exc:
+        raise SiteBuildError(f"{path} is not JSON: {exc}") from exc
+
+
+_BOUNDS = (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="))
+
+
+def _format(schema: dict) -> str:
+    """A parameter's wire format in a few words: type, enum, bounds or example."""
+    if "enum" in schema:
+        return " | ".join(str(value) for value in schema["enum"])
+    if schema.get("examples"):
+        return f"{schema.get('type', 'string')}, e.g. {schema['examples'][0]}"
+    bounds = [f"{word} {schema[key]}" for key, word in _BOUNDS if key in schema]
+    return ", ".join([schema.get("type", "string"), *bounds])
+
+
+def api_reference(document: dict) -> dict:
+    """What the API page shows of an OpenAPI document, ready for the template."""
+    info = document.get("info", {})
+    notes = [
+        line.lstrip("- ").strip()
+        for line in info.get("description", "").split("\n-")[1:]
+    ]
+    operations = []
+    for path, methods in document.get("paths", {}).items():
+        for method, op in methods.items():
+            parameters = [
+                {
+                    "name": p["name"],
+                    "where": p["in"],
+                    "required": p.get("required", False),
+                    "format": _format(p.get("schema", {})),
+                    "description": p.get("description", ""),
+                }
+                for p in op.get("parameters", [])
+            ]
+            responses = [
+                (code, answer.get("description", ""))
+                for code, answer in op.get("responses", {}).items()
+            ]
+            operations.append(
+                {
+                    "method": method,
+                    "path": path,
+                    "operation_id": op.get("operationId", f"{method}-{path}"),
+                    "summary": op.get("summary", ""),
+                    "parameters": parameters,
+                    "responses": responses,
+                }
+            )
+    return {
+        "title": info.get("title", "API"),
+        "version": info.get("version", ""),
+        "notes": [" ".join(note.split()) for note in notes],
+        "operations": operations,
+    }
 
 
 def _publish(source: Path, static: Path) -> str:

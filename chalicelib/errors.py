@@ -51,8 +51,14 @@ class BadRequest(LocalBubbleError):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, parameter: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        parameter: str | None = None,
+        details: list[dict] | None = None,
+    ) -> None:
         self.parameter = parameter
+        self.details = details
         super().__init__(message)
 
 
@@ -87,3 +93,43 @@ class ServiceUnavailable(LocalBubbleError):
 
     status_code = 503
     code = "service_unavailable"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class MethodNotAllowed(LocalBubbleError):
+    """The path exists but does not answer this HTTP method."""
+
+    status_code = 405
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        self.allowed = allowed
+        super().__init__(message)
+
+
+class PayloadTooLarge(LocalBubbleError):
+    """A request body is over the size the route accepts."""
+
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(LocalBubbleError):
+    """A request body is not in a media type the route reads."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class TooManyRequests(LocalBubbleError):
+    """A client spent its allowance for an expensive query; retry after a pause."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)

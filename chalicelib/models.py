@@ -9,6 +9,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -232,3 +233,23 @@ class EncounterItem(Model):
 SIM_MODELS: tuple[type[Model], ...] = (SimRun, SimTick, EncounterItem)
 ALL_MODELS = ALL_MODELS + SIM_MODELS
 TABLE_MODELS = TABLE_MODELS + SIM_MODELS
+
+
+# Rate limits: per-client token buckets for the expensive public queries.
+
+
+class RateBucket(Model):
+    """One client's token bucket for one kind of query; expires when left idle."""
+
+    class Meta:
+        table_name = "ratelimits"
+        short_name = "ratelimits"
+
+    bucket_id = UnicodeAttribute(hash_key=True)
+    tokens = NumberAttribute()
+    updated_at = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+ALL_MODELS += (RateBucket,)
+TABLE_MODELS += (RateBucket,)

@@ -1,4 +1,8 @@
-"""Parsing of query parameters; every failure names the parameter and the fix."""
+"""Parsing of query parameters for the routes not yet on pydantic models (simulation).
+
+Every failure names the parameter and the fix; `chalicelib.schemas` does this for
+the public routes.
+"""
 
 from __future__ import annotations
 

@@ -35,10 +35,23 @@ class Settings:
     sources_dir: Path
     api_url: str
     cursor_secret: str
+    # Per client, per kind of expensive query (near, box, search).
+    rate_limit_per_minute: int = 120
+    rate_limit_burst: int = 30
 
     def table_name(self, short_name: str) -> str:
         """Full table name for a short one (`builds` -> `localbubble-local-builds`)."""
         return f"{self.table_prefix}-{short_name}"
+
+
+def _whole(env, var: str, default: int) -> int:
+    text = env.get(var, str(default))
+    try:
+        return int(text)
+    except ValueError as err:
+        raise ConfigurationError(
+            f"{var}={text!r} is not a whole number; set it like {var}={default}"
+        ) from err
 
 
 def _local_default(env, port_var: str, default_port: int) -> str:
@@ -86,6 +99,12 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigurationError(
             "LB_CURSOR_SECRET must hold at least 16 characters: it signs list cursors"
         )
+    for var, value in (
+        ("LB_RATE_LIMIT_PER_MINUTE", settings.rate_limit_per_minute),
+        ("LB_RATE_LIMIT_BURST", settings.rate_limit_burst),
+    ):
+        if value < 1:
+            raise ConfigurationError(f"{var}={value} must be a whole number above 0")
     if not _PREFIX_RE.match(settings.table_prefix):
         raise ConfigurationError(
             f"LB_TABLE_PREFIX={settings.table_prefix!r} may hold only letters, digits,"
@@ -122,6 +141,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         cursor_secret=env.get(
             "LB_CURSOR_SECRET", "local-only-cursor-secret" if local else ""
         ),
+        rate_limit_per_minute=_whole(env, "LB_RATE_LIMIT_PER_MINUTE", 120),
+        rate_limit_burst=_whole(env, "LB_RATE_LIMIT_BURST", 30),
     )
     return _validate(settings)
 

@@ -15,7 +15,10 @@ def create_tables() -> list[str]:
     for model in TABLE_MODELS:
         if model.exists():
             continue
-        model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        # dynalite has no TTL; AWS tables get it from infra/template.json.
+        model.create_table(
+            billing_mode="PAY_PER_REQUEST", wait=True, ignore_update_ttl_errors=True
+        )
         created.append(model.Meta.table_name)
         logger.debug("created table %s", model.Meta.table_name)
     return created
@@ -51,6 +54,12 @@ def cloudformation_resources(stage_param: str = "Stage") -> dict:
         ]
         if indexes:
             props["GlobalSecondaryIndexes"] = indexes
+        ttl = model._ttl_attribute()
+        if ttl is not None:
+            props["TimeToLiveSpecification"] = {
+                "AttributeName": ttl.attr_name,
+                "Enabled": True,
+            }
         logical = "".join(part.title() for part in short.split("_")) + "Table"
         resources[logical] = {
             "Type": "AWS::DynamoDB::Table",

@@ -27,6 +27,9 @@ TEST_ENV = {
     "LB_TABLE_PREFIX": f"test{_RUN}",
     "LB_SOURCES_BUCKET": f"test{_RUN}-sources",
     "LB_BUILDS_BUCKET": f"test{_RUN}-builds",
+    # Generous per-client limits; the rate-limit tests set tight ones themselves.
+    "LB_RATE_LIMIT_PER_MINUTE": "60000",
+    "LB_RATE_LIMIT_BURST": "5000",
 }
 for _key in ("LB_DYNAMODB_ENDPOINT", "LB_S3_ENDPOINT", "LB_API_URL"):
     os.environ.pop(_key, None)

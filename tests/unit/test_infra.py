@@ -27,6 +27,7 @@ def test_every_table_has_point_in_time_recovery_and_on_demand_billing():
     ]
     assert {t["TableName"]["Fn::Sub"].rsplit("-", 1)[1] for t in tables} == {
         "builds", "systems", "names", "jobs", "sim_runs", "sim_ticks", "encounters",
+        "ratelimits",
     }  # fmt: skip
     for table in tables:
         assert table["BillingMode"] == "PAY_PER_REQUEST"
@@ -63,3 +64,11 @@ def test_importing_the_api_loads_no_numeric_library():
         cwd=render.TEMPLATE.parents[1],
     )  # fmt: skip
     assert done.stdout.strip() == ""
+
+
+def test_rate_limit_buckets_expire_through_the_table_ttl():
+    table = render.render()["Resources"]["RatelimitsTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at",
+        "Enabled": True,
+    }

@@ -1,0 +1,42 @@
+"""Which search keys a system is indexed under: shared by the pipeline and the API.
+
+The pipeline writes one names item per key; search recomputes a system's keys to
+list each system once, at its first matching key, so both must use this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from chalicelib import designations
+
+SEARCH_PREFIX_CHARS = 2
+
+
+def indexed_names(system: dict) -> Iterator[tuple[str, str]]:
+    """(search key, display label) for every indexed name of a system, once each.
+
+    HIP numbers are left out: search resolves them with a direct lookup. Inferred
+    planets are left out too: their names are the model's, not the sky's.
+    """
+    labels = list(system.get("names", [])) + [system["name"]]
+    labels += [p["name"] for p in system.get("planets", []) if not p.get("inferred")]
+    seen: set[str] = set()
+    for label in labels:
+        if designations.parse_catalogue_id(label) and label.upper().startswith("HIP"):
+            continue
+        for key in sorted(designations.index_keys(label)):
+            if len(key) < SEARCH_PREFIX_CHARS or key in seen:
+                continue
+            seen.add(key)
+            yield key, label
+
+
+def partition_key(build_id: str, key: str) -> str:
+    """The names-table partition holding `key` in one build."""
+    return f"{build_id}#{key[:SEARCH_PREFIX_CHARS]}"
+
+
+def sort_key(key: str, system_id: str) -> str:
+    """The names-table sort key of one system's key."""
+    return f"{key}#{system_id}"
