@@ -16,7 +16,9 @@ from chalicelib.tables import cloudformation_resources
 TEMPLATE = Path(__file__).with_name("template.json")
 
 
-def _bucket(suffix: str, versioned: bool, expire_days: int | None) -> dict:
+def _bucket(
+    suffix: str, versioned: bool, expire_days: int | None, events: bool = False
+) -> dict:
     props: dict = {
         "BucketName": {"Fn::Sub": f"localbubble-${{Stage}}-{suffix}"},
         "PublicAccessBlockConfiguration": {
@@ -33,6 +35,11 @@ def _bucket(suffix: str, versioned: bool, expire_days: int | None) -> dict:
     }
     if versioned:
         props["VersioningConfiguration"] = {"Status": "Enabled"}
+    if events:
+        # Object-created events reach the app's trigger handler through EventBridge.
+        props["NotificationConfiguration"] = {
+            "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+        }
     if expire_days:
         props["LifecycleConfiguration"] = {
             "Rules": [
@@ -54,7 +61,9 @@ def _bucket(suffix: str, versioned: bool, expire_days: int | None) -> dict:
 def render() -> dict:
     """The whole CloudFormation template as a dict."""
     resources = cloudformation_resources()
-    resources["SourcesBucket"] = _bucket("sources", versioned=True, expire_days=365)
+    resources["SourcesBucket"] = _bucket(
+        "sources", versioned=True, expire_days=365, events=True
+    )
     resources["BuildsBucket"] = _bucket("builds", versioned=True, expire_days=30)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
