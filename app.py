@@ -7,10 +7,22 @@ Settings are validated here, once, before the first request.
 from __future__ import annotations
 
 import json
+import os
 
-from chalice import Chalice
+from chalice import Chalice, Cron, Rate
 
-from chalicelib import builds, models, params, queries, tracing
+from chalicelib import (
+    builds,
+    launchers,
+    logs,
+    models,
+    params,
+    queries,
+    routes_ops,
+    runner,
+    tracing,
+    triggers,
+)
 from chalicelib.api import IMMUTABLE, SHORT, handles_errors, json_response
 from chalicelib.settings import get_settings
 
@@ -95,3 +107,55 @@ def search(build_ref):
     build_id = builds.resolve_build_id(build_ref)
     page = queries.search(build_id, text, limit, query.get("cursor"))
     return json_response(page, cache=_cache_for(build_ref))
+
+
+# --- Operations (issue 7): the ops routes and the trigger handlers -----------
+# Schedules and source events run as their own Lambda functions in AWS; locally
+# `jobctl` builds the same events and calls these same handlers.
+
+app.register_blueprint(routes_ops.blueprint)
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    logs.configure("local-bubble")
+
+SOURCE_EVENTS = {
+    "source": [triggers.S3_EVENT_SOURCE],
+    "detail-type": [triggers.OBJECT_CREATED],
+    "detail": {
+        "bucket": {"name": [SETTINGS.sources_bucket]},
+        "object": {"key": [{"prefix": triggers.INCOMING_PREFIX}]},
+    },
+}
+
+
+def _request_id(event) -> str | None:
+    return getattr(event.context, "aws_request_id", None)
+
+
+@app.on_cw_event(SOURCE_EVENTS, name="source_object_created")
+def source_object_created(event):
+    """A new file under `incoming/<role>/` in the sources bucket: build once."""
+    with logs.bound(request_id=_request_id(event), event_id=event.event_id):
+        obj = triggers.source_object(event.detail)
+        submission = triggers.on_source_created(
+            obj, SETTINGS.sources_bucket, launchers.default_launcher()
+        )
+        if submission is None:
+            return {"job_id": None, "created": False}
+        return {"job_id": submission.job.job_id, "created": submission.created}
+
+
+@app.schedule(Cron(0, 3, 1, "*", "?", "*"), name="monthly_refresh")
+def monthly_refresh(event):
+    """On the first of each month at 03:00 UTC: rebuild from the newest sources."""
+    with logs.bound(request_id=_request_id(event), event_id=event.event_id):
+        when = triggers.parse_event_time(event.time)
+        submission = triggers.on_refresh(when, launchers.default_launcher())
+        return {"job_id": submission.job.job_id, "created": submission.created}
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_jobs")
+def sweep_jobs(event):
+    """Every five minutes: fail jobs whose runner died, relaunch due retries."""
+    with logs.bound(request_id=_request_id(event), event_id=event.event_id):
+        report = runner.sweep(launchers.default_launcher())
+        return {"reaped": report.reaped, "retried": report.retried}
