@@ -1,8 +1,8 @@
 """Job records, the reaper, retries and the trigger handlers, against dynalite.
 
-Launching is replaced by `RecordingLauncher`, a launcher that starts nothing and
-remembers what it was asked: these tests are about the records and the
-handlers; tests/integration/test_job_runner.py runs real runners.
+Launching is replaced by `RecordingLauncher` (tests/integration/conftest.py),
+which starts nothing and remembers what it was asked: these tests are about the
+records and the handlers; tests/integration/test_job_runner.py runs real runners.
 """
 
 from __future__ import annotations
@@ -13,43 +13,11 @@ from datetime import timedelta
 import pytest
 from chalice.test import Client
 
-from chalicelib import jobs, kpis, launchers, runner
-from chalicelib.launchers import Launch, LaunchFailed
+from chalicelib import jobs, kpis, runner
 from chalicelib.models import JobKey, JobRecord
+from tests.integration.conftest import RecordingLauncher
 
 pytestmark = pytest.mark.integration
-
-
-class RecordingLauncher:
-    """A launcher that starts nothing; it records each job it was asked to run."""
-
-    name = "recording"
-
-    def __init__(self, fail: bool = False) -> None:
-        self.launched: list[str] = []
-        self.cancelled: list[str] = []
-        self.fail = fail
-
-    def launch(self, job: JobRecord) -> Launch:
-        if self.fail:
-            raise LaunchFailed("the test launcher refuses")
-        self.launched.append(job.job_id)
-        return Launch(self.name, f"r-{len(self.launched)}", None, 60.0)
-
-    def cancel(self, job: JobRecord) -> bool:
-        self.cancelled.append(job.job_id)
-        return True
-
-
-@pytest.fixture
-def launcher(settings):
-    """A recording launcher, also the default one the app's handlers use."""
-    recording = RecordingLauncher()
-    launchers.use(recording)
-    yield recording
-    launchers.use(None)
-    for job in jobs.live_jobs():  # leave nothing for a later sweep to pick up
-        jobs.cancel(job.job_id, "test ended")
 
 
 @pytest.fixture
