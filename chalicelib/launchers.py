@@ -87,7 +87,7 @@ class LocalLauncher:
         cwd: Path = REPO_ROOT,
         start_timeout_s: float = 120.0,
     ) -> None:
-        self.log_dir = Path(log_dir)
+        self.log_dir = Path(log_dir).absolute()
         self.program = list(program or [sys.executable, "-m", "batch_jobs"])
         self.env = dict(env or {})
         self.cwd = cwd

@@ -49,6 +49,10 @@ def launch(job: JobRecord, launcher: Launcher) -> JobRecord:
         logger.error("job %s could not be launched: %s", job.job_id, err)
         jobs.mark_launch_failed(job, str(err))
         return job
+    except Exception as err:
+        # Record it, so the job does not sit queued for ever; then let it surface.
+        jobs.mark_launch_failed(job, f"{type(err).__name__}: {err}")
+        raise
     jobs.mark_launched(
         job,
         launcher=where.launcher,
