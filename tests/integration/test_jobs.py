@@ -353,3 +353,21 @@ def test_the_sweep_handler_reports_what_it_reaped(launcher, client):
     )
     reply = _invoke(client, "sweep_jobs", event)
     assert set(reply) == {"reaped", "retried"}
+
+
+class CrashingLauncher(RecordingLauncher):
+    """A launcher with a bug: it raises something other than LaunchFailed."""
+
+    def launch(self, job: JobRecord):
+        raise ValueError("a launcher bug")
+
+
+def test_a_launcher_that_crashes_still_leaves_a_failed_start_up(settings):
+    with pytest.raises(ValueError, match="a launcher bug"):
+        runner.start("build", {}, CrashingLauncher(), idempotency_key="crash-once")
+    job = jobs.get_job(JobKey.get("key#crash-once").target_job_id)
+    assert (job.state, job.error) == (
+        "failed",
+        "launch failed: ValueError: a launcher bug",
+    )
+    jobs.cancel(job.job_id, "test ended")

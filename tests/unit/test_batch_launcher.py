@@ -7,6 +7,8 @@ wrong value.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -126,3 +128,8 @@ def test_the_cloud_stages_launch_on_batch_and_the_local_stage_locally(tmp_path):
     local_launcher = launchers.launcher_for(local, env)
     assert isinstance(local_launcher, launchers.LocalLauncher)
     assert local_launcher.log_dir == tmp_path
+
+
+def test_local_log_pointers_are_absolute_even_from_a_relative_folder():
+    launcher = launchers.LocalLauncher(Path("relative/logs"))
+    assert launcher.log_dir.is_absolute()
