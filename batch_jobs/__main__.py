@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         models.bind(get_settings())
-        return args.run(args)
+        with logs.bound(job_id=args.job_id):
+            return args.run(args)
     except jobs.JobLost as err:
         print(f"stopped: {err}", file=sys.stderr)
         return EXIT_LOST
