@@ -10,6 +10,7 @@ import json
 import os
 
 from chalice import Chalice, Cron, Rate
+from chalice.app import CloudWatchEvent
 
 from chalicelib import (
     builds,
@@ -127,12 +128,12 @@ SOURCE_EVENTS = {
 }
 
 
-def _request_id(event) -> str | None:
+def _request_id(event: CloudWatchEvent) -> str | None:
     return getattr(event.context, "aws_request_id", None)
 
 
 @app.on_cw_event(SOURCE_EVENTS, name="source_object_created")
-def source_object_created(event):
+def source_object_created(event: CloudWatchEvent) -> dict:
     """A new file under `incoming/<role>/` in the sources bucket: build once."""
     with logs.bound(request_id=_request_id(event), event_id=event.event_id):
         obj = triggers.source_object(event.detail)
@@ -145,7 +146,7 @@ def source_object_created(event):
 
 
 @app.schedule(Cron(0, 3, 1, "*", "?", "*"), name="monthly_refresh")
-def monthly_refresh(event):
+def monthly_refresh(event: CloudWatchEvent) -> dict:
     """On the first of each month at 03:00 UTC: rebuild from the newest sources."""
     with logs.bound(request_id=_request_id(event), event_id=event.event_id):
         when = triggers.parse_event_time(event.time)
@@ -154,7 +155,7 @@ def monthly_refresh(event):
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_jobs")
-def sweep_jobs(event):
+def sweep_jobs(event: CloudWatchEvent) -> dict:
     """Every five minutes: fail jobs whose runner died, relaunch due retries."""
     with logs.bound(request_id=_request_id(event), event_id=event.event_id):
         report = runner.sweep(launchers.default_launcher())

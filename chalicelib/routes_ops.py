@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import builds, cursors, jobs, kpis, params
 from chalicelib.api import handles_errors, json_response
@@ -28,7 +28,7 @@ def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | Non
 
 @blueprint.route("/jobs")
 @handles_errors
-def list_jobs():
+def list_jobs() -> Response:
     """Jobs newest first: `type`, `state`, `limit` and `cursor` narrow the page."""
     query = blueprint.current_request.query_params or {}
     job_type = _choice("type", query.get("type"), jobs.JOB_TYPES)
@@ -46,14 +46,14 @@ def list_jobs():
 
 @blueprint.route("/jobs/{job_id}")
 @handles_errors
-def get_job(job_id):
+def get_job(job_id: str) -> Response:
     """One job with every attempt."""
     return json_response(jobs.job_view(jobs.get_job(job_id)), cache=NO_STORE)
 
 
 @blueprint.route("/ops/kpis")
 @handles_errors
-def get_kpis():
+def get_kpis() -> Response:
     """Start-up success, error rate and duration p50/p95 per job type."""
     query = blueprint.current_request.query_params or {}
     days = query.get("days", str(kpis.DEFAULT_WINDOW_DAYS))
@@ -85,7 +85,7 @@ def _summary(record: BuildRecord) -> dict:
 
 @blueprint.route("/ops/builds")
 @handles_errors
-def active_builds():
+def active_builds() -> Response:
     """The active build and the previous one (the rollback target)."""
     pointer = builds.get_pointer()
     body = {

@@ -19,6 +19,7 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import click
@@ -53,11 +54,11 @@ def _exit_code(err: LocalBubbleError) -> int:
     return next(code for kind, code in EXIT_CODES if isinstance(err, kind))
 
 
-def reports_errors(command):
+def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
     """Turn product errors into one `error:` line and their documented exit code."""
 
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: object, **kwargs: object) -> None:
         try:
             return command(*args, **kwargs)
         except LocalBubbleError as err:
@@ -122,7 +123,15 @@ def cli(verbose: bool) -> None:
 @click.option("--wait", is_flag=True, help="Show progress until it ends.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds per poll.")
 @reports_errors
-def start(job_type, param_pairs, key, activate, incoming, wait, interval) -> None:
+def start(
+    job_type: str,
+    param_pairs: tuple[str, ...],
+    key: str | None,
+    activate: bool,
+    incoming: bool,
+    wait: bool,
+    interval: float,
+) -> None:
     """Queue a job of JOB_TYPE and launch its runner; print its id."""
     params = dict(_param(pair) for pair in param_pairs)
     if job_type == "build":
@@ -141,7 +150,7 @@ def start(job_type, param_pairs, key, activate, incoming, wait, interval) -> Non
 @click.argument("job_ids", nargs=-1, required=True)
 @click.option("--interval", default=1.0, show_default=True, help="Seconds per poll.")
 @reports_errors
-def watch(job_ids, interval) -> None:
+def watch(job_ids: tuple[str, ...], interval: float) -> None:
     """Show progress bars for JOB_IDS until each ends; exit 1 if any did not succeed."""
     sys.exit(_wait(list(job_ids), interval))
 
@@ -162,7 +171,9 @@ def _row(view: dict) -> str:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100))
 @click.option("--json", "as_json", is_flag=True, help="One JSON document instead.")
 @reports_errors
-def list_command(job_type, state, limit, as_json) -> None:
+def list_command(
+    job_type: str | None, state: str | None, limit: int, as_json: bool
+) -> None:
     """List jobs, newest first."""
     page, _ = jobs.list_jobs(limit, job_type=job_type, state=state)
     views = jobs.views(page)
@@ -180,7 +191,7 @@ def list_command(job_type, state, limit, as_json) -> None:
 @cli.command()
 @click.argument("job_id")
 @reports_errors
-def show(job_id) -> None:
+def show(job_id: str) -> None:
     """Print one job, with every attempt, as JSON."""
     click.echo(json.dumps(jobs.job_view(jobs.get_job(job_id)), indent=1))
 
@@ -188,7 +199,7 @@ def show(job_id) -> None:
 @cli.command()
 @click.argument("job_id")
 @reports_errors
-def cancel(job_id) -> None:
+def cancel(job_id: str) -> None:
     """Cancel a queued or running job (its runner stops) or a pending retry."""
     job = runner.cancel(job_id, launchers.default_launcher())
     click.echo(f"{job.job_id} {job.state}")
@@ -199,7 +210,7 @@ def cancel(job_id) -> None:
 @click.option("--wait", is_flag=True, help="Show progress until it ends.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds per poll.")
 @reports_errors
-def retry(job_id, wait, interval) -> None:
+def retry(job_id: str, wait: bool, interval: float) -> None:
     """Queue a failed or cancelled job again, as its next attempt, and launch it."""
     job = runner.retry(job_id, launchers.default_launcher())
     click.echo(f"{job.job_id} attempt {int(job.attempts)} {job.state}")
@@ -218,7 +229,7 @@ def sweep() -> None:
 @cli.command(name="kpis")
 @click.option("--days", default=kpis.DEFAULT_WINDOW_DAYS, type=click.IntRange(1, 366))
 @reports_errors
-def kpis_command(days) -> None:
+def kpis_command(days: int) -> None:
     """Start-up success rate, error rate and duration p50/p95 per job type, as JSON."""
     click.echo(json.dumps(kpis.recent(days), indent=1))
 
@@ -232,7 +243,7 @@ def emit() -> None:
 @click.argument("key")
 @click.option("--bucket", help="Default: the stage's sources bucket.")
 @reports_errors
-def emit_source(key, bucket) -> None:
+def emit_source(key: str, bucket: str | None) -> None:
     """Deliver the object-created event of KEY (already in the bucket)."""
     settings = get_settings()
     obj = events.find_object(
@@ -247,7 +258,7 @@ def emit_source(key, bucket) -> None:
     "--time", "when", help="The schedule's firing time, like 2026-07-01T03:00:00Z."
 )
 @reports_errors
-def emit_refresh(when) -> None:
+def emit_refresh(when: str | None) -> None:
     """Deliver the monthly refresh schedule's event."""
     moment = triggers.parse_event_time(when) if when else datetime.now(UTC)
     event = triggers.scheduled_event(get_settings().region, moment)
@@ -258,7 +269,7 @@ class _Stop(Exception):
     """SIGTERM asked the watcher to stop."""
 
 
-def _stop(signum, frame) -> None:
+def _stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
@@ -269,7 +280,7 @@ def _stop(signum, frame) -> None:
     "--sweep/--no-sweep", "sweeping", default=True, help="Also reap and retry."
 )
 @reports_errors
-def watch_sources(interval, once, sweeping) -> None:
+def watch_sources(interval: float, once: bool, sweeping: bool) -> None:
     """Deliver an event for each new file under incoming/ in the sources bucket.
 
     The local stand-in for S3 event notifications; it also sweeps dead jobs, as
