@@ -394,13 +394,12 @@ def mark_launched(
     deadline = _now() + timedelta(seconds=start_timeout_s)
     actions = [
         JobRecord.launcher.set(launcher),
+        JobRecord.runner_id.set(runner_id),
         JobRecord.start_deadline.set(deadline),
     ]
-    # The runner may already have claimed the job and named itself; keep its name.
-    if not job.runner_id or job.state == "queued":
-        actions.append(JobRecord.runner_id.set(runner_id))
     if log_uri:
         actions.append(JobRecord.log_uri.set(log_uri))
+    # A fast runner may have claimed the job already: running is fine too.
     _update(
         job,
         actions,
