@@ -11,7 +11,7 @@ export AWS_XRAY_SDK_ENABLED := false
 export LB_STAGE ?= local
 export SOURCES_DIR ?= $(abspath $(CURDIR)/../shared/data)
 
-.PHONY: install demo test bench lint services-up services-down status clean-local help
+.PHONY: install demo test bench lint services-up services-down status watch clean-local help
 
 help:
 	@echo "make demo [SERVE=0]  build the world from real catalogues and serve it"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench           print the benchmark figures"
 	@echo "make lint            ruff check and format check"
 	@echo "make services-up / services-down / status   the local database and store"
+	@echo "make watch           start a build for each new file under incoming/ (jobctl)"
 
 $(VENV)/.installed: requirements.txt batch_jobs/requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11"; exit 2; }
@@ -56,6 +57,9 @@ endif
 
 test: install /usr/bin/chromium
 	$(PY) -m pytest
+
+watch: services-up
+	$(PY) -m jobctl -v watch-sources
 
 bench: install
 	$(PY) -m pytest benchmarks -q -s -p no:randomly

@@ -7,9 +7,25 @@ the same models. Settings are validated here, once, before the first request.
 
 from __future__ import annotations
 
-from chalice import Chalice
+import os
 
-from chalicelib import builds, models, openapi, queries, reads, schemas, tracing
+from chalice import Chalice, Cron, Rate
+from chalice.app import CloudWatchEvent
+
+from chalicelib import (
+    builds,
+    launchers,
+    logs,
+    models,
+    openapi,
+    queries,
+    reads,
+    routes_ops,
+    runner,
+    schemas,
+    tracing,
+    triggers,
+)
 from chalicelib.api import (
     CORS,
     NO_STORE,
@@ -203,5 +219,56 @@ def search(build_ref):
     return json_response(body, cache=build.cache_control)
 
 
+# --- Operations (issue 7): the ops routes and the trigger handlers -----------
+# Schedules and source events run as their own Lambda functions in AWS; locally
+# `jobctl` builds the same events and calls these same handlers.
+
+app.register_blueprint(routes_ops.blueprint)
 # Blueprints register above this line, so their paths get the 405 answers too.
 answer_other_methods(app)
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    logs.configure("local-bubble")
+
+SOURCE_EVENTS = {
+    "source": [triggers.S3_EVENT_SOURCE],
+    "detail-type": [triggers.OBJECT_CREATED],
+    "detail": {
+        "bucket": {"name": [SETTINGS.sources_bucket]},
+        "object": {"key": [{"prefix": triggers.INCOMING_PREFIX}]},
+    },
+}
+
+
+def _request_id(event: CloudWatchEvent) -> str | None:
+    return getattr(event.context, "aws_request_id", None)
+
+
+@app.on_cw_event(SOURCE_EVENTS, name="source_object_created")
+def source_object_created(event: CloudWatchEvent) -> dict:
+    """A new file under `incoming/<role>/` in the sources bucket: build once."""
+    with logs.bound(request_id=_request_id(event), event_id=event.event_id):
+        obj = triggers.source_object(event.detail)
+        submission = triggers.on_source_created(
+            obj, SETTINGS.sources_bucket, launchers.default_launcher()
+        )
+        if submission is None:
+            return {"job_id": None, "created": False}
+        return {"job_id": submission.job.job_id, "created": submission.created}
+
+
+@app.schedule(Cron(0, 3, 1, "*", "?", "*"), name="monthly_refresh")
+def monthly_refresh(event: CloudWatchEvent) -> dict:
+    """On the first of each month at 03:00 UTC: rebuild from the newest sources."""
+    with logs.bound(request_id=_request_id(event), event_id=event.event_id):
+        when = triggers.parse_event_time(event.time)
+        submission = triggers.on_refresh(when, launchers.default_launcher())
+        return {"job_id": submission.job.job_id, "created": submission.created}
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_jobs")
+def sweep_jobs(event: CloudWatchEvent) -> dict:
+    """Every five minutes: fail jobs whose runner died, relaunch due retries."""
+    with logs.bound(request_id=_request_id(event), event_id=event.event_id):
+        report = runner.sweep(launchers.default_launcher())
+        return {"reaped": report.reaped, "retried": report.retried}

@@ -11,7 +11,9 @@ import gzip
 import hashlib
 import json
 import logging
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,12 @@ PIPELINE_VERSION = "pipeline-1.4"  # 1.4: proper motions in system records
 # The inference model's version enters the build id: a new model, a new build.
 MODEL_VERSION = inference.MODEL_VERSION
 BUILD_SETTINGS = {"astrometry": "hip_main", "sector_pc": 20.0}
+# How far a build got (0 to 1) and its step's name; a job runner records it.
+Report = Callable[[float, str], None]
+
+
+def _silent(fraction: float, step: str) -> None:
+    """The report of a build nobody watches."""
 
 
 @dataclass
@@ -133,9 +141,20 @@ def write_comparison(
     return old_id
 
 
-def _prepare(settings: Settings, overrides: dict[str, Path] | None):
+def _prepare(
+    settings: Settings,
+    overrides: dict[str, Path] | None,
+    incoming: Path | None = None,
+):
+    origins: dict[str, str] = {}
+    if incoming is not None:
+        store = ObjectStore(settings)
+        fetched, origins = sources.fetch_incoming(
+            store, settings.sources_bucket, incoming
+        )
+        overrides = {**fetched, **(overrides or {})}
     paths = sources.locate(settings.sources_dir, overrides)
-    files = sources.describe(paths)
+    files = sources.describe(paths, {r: o for r, o in origins.items() if r in paths})
     return paths, files, world_build_id(files, BUILD_SETTINGS)
 
 
@@ -143,20 +162,34 @@ def run_build(
     settings: Settings,
     overrides: dict[str, Path] | None = None,
     activate: bool = True,
+    *,
+    incoming: bool = False,
+    report: Report | None = None,
 ) -> BuildOutcome:
-    """Build (or find) the world for the current sources, publish and activate it."""
-    paths, files, build_id = _prepare(settings, overrides)
-    job = jobs.start_job("build", {"build_id": build_id, "activate": activate})
-    try:
-        outcome = _run(settings, paths, files, build_id, activate)
-    except Exception as err:
-        jobs.finish_job(job, error=f"{type(err).__name__}: {err}")
-        raise
-    jobs.finish_job(job, result={"build_id": build_id, "state": outcome.state})
-    return outcome
+    """Build (or find) the world for the current sources, publish and activate it.
+
+    With `incoming`, the newest file of a role under `incoming/<role>/` in the
+    sources bucket replaces that role's file. A caller that passes `report` owns
+    the job record; otherwise the build records a job of its own.
+    """
+    with tempfile.TemporaryDirectory(prefix="lb-incoming-") as scratch:
+        paths, files, build_id = _prepare(
+            settings, overrides, Path(scratch) if incoming else None
+        )
+        if report is not None:
+            report(0.1, "sources read")
+            return _run(settings, paths, files, build_id, activate, report)
+        job = jobs.start_job("build", {"build_id": build_id, "activate": activate})
+        try:
+            outcome = _run(settings, paths, files, build_id, activate, _silent)
+        except Exception as err:
+            jobs.finish_job(job, error=f"{type(err).__name__}: {err}")
+            raise
+        jobs.finish_job(job, result={"build_id": build_id, "state": outcome.state})
+        return outcome
 
 
-def _run(settings, paths, files, build_id, activate) -> BuildOutcome:
+def _run(settings, paths, files, build_id, activate, report: Report) -> BuildOutcome:
     existing = builds.find_build(build_id)
     if existing is not None and existing.state == "published":
         logger.info("build %s already published: nothing to do", build_id)
@@ -165,11 +198,13 @@ def _run(settings, paths, files, build_id, activate) -> BuildOutcome:
         return BuildOutcome(build_id, "published", created=False)
     timings = {}
     started = time.perf_counter()
+    report(0.15, "assembling the world")
     world = assemble_world(paths)  # reading validates: a bad file stops us here
     add_inferred_planets(world)
     timings["assemble_s"] = round(time.perf_counter() - started, 3)
+    report(0.5, "storing sources")
     store = ObjectStore(settings)
-    sources.store(files, store, settings.sources_bucket)
+    sources.store(files, store, settings.sources_bucket, paths)
     record = builds.create_build(
         build_id,
         pipeline_version=PIPELINE_VERSION,
@@ -180,24 +215,30 @@ def _run(settings, paths, files, build_id, activate) -> BuildOutcome:
     if record.state in ("pending", "failed"):
         builds.transition(record, "running", error=None)
     try:
-        return _publish(settings, store, record, world, files, timings, activate)
+        return _publish(
+            settings, store, record, world, files, timings, activate, report
+        )
     except Exception as err:
         builds.transition(record, "failed", error=f"{type(err).__name__}: {err}")
         raise
 
 
-def _publish(settings, store, record, world, files, timings, activate):
+def _publish(settings, store, record, world, files, timings, activate, report):
     build_id = record.build_id
     started = time.perf_counter()
+    report(0.55, "writing artifacts")
     digests = write_artifacts(
         store, settings.builds_bucket, build_id, _artifacts(world, files)
     )
     timings["artifacts_s"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
+    report(0.7, "writing items")
     counts = publish.write_items(build_id, world)
     timings["items_s"] = round(time.perf_counter() - started, 3)
     counts["systems_with_distance"] = len(world.tile_ids)
-    builds.transition(record, "validated", counts_json=json.dumps(counts))
+    report(0.95, "publishing")
+    if record.state == "running":  # a resumed run may have validated it already
+        builds.transition(record, "validated", counts_json=json.dumps(counts))
     started = time.perf_counter()
     compared_with = write_comparison(store, settings.builds_bucket, build_id, world)
     timings["comparison_s"] = round(time.perf_counter() - started, 3)

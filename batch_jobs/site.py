@@ -1,9 +1,9 @@
 """Render the static web client for one world build.
 
-The site is plain files: `index.html` (rendered by Jinja), content-hashed client
-assets and three.js under `static/`, and the build's star tile under
-`data/<build_id>/`. Hashed names let a CDN cache the assets for ever while the
-small HTML page, which names them, stays short-lived.
+The site is plain files: `index.html` and the operators' `status.html` (rendered
+by Jinja), content-hashed client assets and three.js under `static/`, and the
+build's star tile under `data/<build_id>/`. Hashed names let a CDN cache the
+assets for ever while the small HTML pages, which name them, stay short-lived.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ class VendorFile:
 
 
 CLIENT_ASSETS = ("style.css", "app.js")
+# The status dashboard: its own page and assets, fed by the API's ops routes.
+STATUS_TEMPLATE = "status.html.j2"
+STATUS_ASSETS = ("status.css", "status.js")
+STATUS_POLL_MS = 2000
 THREE_FILES = (
     VendorFile("build/three.core.js", None),
     VendorFile("build/three.module.js", "three"),
@@ -245,6 +249,7 @@ def _assemble(
     (root / OPENAPI_COPY).write_text(
         json.dumps(document, indent=2, sort_keys=True), encoding="utf-8"
     )
+    _render_status(root, site_dir, env, api_url)
     data = root / "data" / build_id
     data.mkdir(parents=True)
     (data / "stars.bin").write_bytes(tile)
@@ -318,6 +323,19 @@ def api_reference(document: dict) -> dict:
         "notes": [" ".join(note.split()) for note in notes],
         "operations": operations,
     }
+
+
+def _render_status(
+    root: Path, site_dir: Path, env: jinja2.Environment, api_url: str
+) -> None:
+    """Write `status.html`, the operators' dashboard, with its hashed assets."""
+    assets = {
+        name: _publish(site_dir / "static" / name, root / "static")
+        for name in STATUS_ASSETS
+    }
+    context = {"api_url": api_url, "assets": assets, "poll_ms": STATUS_POLL_MS}
+    page = render_template(env, STATUS_TEMPLATE, context)
+    (root / "status.html").write_text(page, encoding="utf-8")
 
 
 def _publish(source: Path, static: Path) -> str:

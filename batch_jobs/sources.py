@@ -1,7 +1,9 @@
 """Source files: which files a build reads, their digests, and their stored copies.
 
 Each source is stored once in the sources bucket under its sha256, so a build's
-manifest pins exactly the bytes it was made from.
+manifest pins exactly the bytes it was made from. A file put in the sources bucket
+under `incoming/<role>/<name>` replaces that role's file for builds that read
+incoming sources (those the triggers start); the newest one per role wins.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from chalicelib.errors import SourceMissingError
-from chalicelib.storage import ObjectStore
+from chalicelib.storage import ObjectStore, StoredObject
 
 logger = logging.getLogger(__name__)
 
@@ -65,21 +67,74 @@ def locate(sources_dir: Path, overrides: dict[str, Path] | None = None) -> dict:
     return {role: Path(path) for role, path in paths.items()}
 
 
-def describe(paths: dict[str, Path]) -> list[SourceFile]:
-    """Digest every source file, in role order."""
+def describe(
+    paths: dict[str, Path], origins: dict[str, str] | None = None
+) -> list[SourceFile]:
+    """Digest every source file, in role order.
+
+    A role in `origins` was fetched from there (an `s3://` URI): the manifest names
+    that origin, not the scratch file it was read from.
+    """
+    origins = origins or {}
     return [
-        SourceFile(role, str(path), _digest(path), path.stat().st_size)
+        SourceFile(
+            role, origins.get(role, str(path)), _digest(path), path.stat().st_size
+        )
         for role, path in sorted(paths.items())
     ]
 
 
-def store(files: list[SourceFile], store: ObjectStore, bucket: str) -> int:
-    """Copy each source into the sources bucket once; return how many were new."""
+INCOMING_PREFIX = "incoming/"
+
+
+def _recency(obj: StoredObject) -> tuple:
+    return (obj.last_modified, obj.key)
+
+
+def fetch_incoming(
+    store: ObjectStore, bucket: str, dest: Path
+) -> tuple[dict[str, Path], dict[str, str]]:
+    """Download the newest `incoming/<role>/` object of each role into `dest`.
+
+    Returns the local path of each role found and the `s3://` origin of each.
+    """
+    newest: dict[str, StoredObject] = {}
+    for obj in store.list_objects(bucket, INCOMING_PREFIX):
+        parts = PurePosixPath(obj.key).parts
+        if len(parts) < 3 or parts[1] not in DEFAULT_SOURCES:
+            logger.warning(
+                "ignoring s3://%s/%s: not incoming/<role>/<file>", bucket, obj.key
+            )
+            continue
+        current = newest.get(parts[1])
+        if current is None or _recency(obj) > _recency(current):
+            newest[parts[1]] = obj
+    paths, origins = {}, {}
+    for role, obj in newest.items():
+        target = dest / role / PurePosixPath(obj.key).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(store.get(bucket, obj.key))
+        paths[role] = target
+        origins[role] = f"s3://{bucket}/{obj.key}"
+        logger.info("source %s from %s", role, origins[role])
+    return paths, origins
+
+
+def store(
+    files: list[SourceFile],
+    store: ObjectStore,
+    bucket: str,
+    paths: dict[str, Path] | None = None,
+) -> int:
+    """Copy each source into the sources bucket once; return how many were new.
+
+    `paths` says where to read a role whose manifest path is not a local file.
+    """
     written = 0
     for source in files:
         if store.exists(bucket, source.object_key):
             continue
-        body = Path(source.path).read_bytes()
+        body = Path((paths or {}).get(source.role, source.path)).read_bytes()
         written += store.put_once(
             bucket, source.object_key, body, "application/octet-stream"
         )

@@ -1,79 +1,684 @@
-"""Job records: every heavy run (a build, for now) leaves one, whatever its end.
+"""Job records: every heavy run leaves one, whatever starts it and however it ends.
 
-States go `queued -> running -> succeeded | failed | cancelled`; the record keeps
-the parameters, timings, attempts and a pointer to the result. A job that died
-while running stays `running` until it is resumed (a new attempt) or finished.
+A job moves `queued -> running -> succeeded | failed | cancelled`; a failed or
+cancelled job can be queued again as its next attempt. Every change is one
+conditional write on the job's item, so a late heartbeat, the reaper and a
+cancel can race without two of them winning. An idempotency key item makes a
+repeated trigger return the job it first started.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
+import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from chalicelib.models import JobRecord
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib.errors import BadRequest, ConfigurationError, Conflict, NotFound
+from chalicelib.models import JobKey, JobRecord
 
 logger = logging.getLogger(__name__)
+
+STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+JOB_TYPES = ("build", "site", "simulation", "comparison", "backup", "restore")
+LIVE, DONE = "live", "done"
+KEY_PREFIX = "key#"
+DEFAULT_MAX_ATTEMPTS = 3
+# A runner is presumed dead after this many heartbeat intervals without one.
+STALE_HEARTBEATS = 4
+# Runs that never heartbeat (direct, in-process runs) are presumed dead after this.
+UNWATCHED_LIMIT = timedelta(hours=6)
+ERROR_LIMIT = 2000
+
+
+class UnknownJobType(BadRequest):
+    """A job type this product does not run."""
+
+    code = "unknown_job_type"
+
+
+class JobNotFound(NotFound):
+    """No job has this id."""
+
+    code = "job_not_found"
+
+
+class JobStateConflict(Conflict):
+    """The job is not in a state that allows what was asked."""
+
+    code = "job_state_conflict"
+
+
+class JobLost(Conflict):
+    """The record moved on (cancelled, or failed by the reaper) under its runner."""
+
+    code = "job_lost"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Automatic retries back off: `base_s`, doubled per attempt, at most `cap_s`."""
+
+    base_s: float = 60.0
+    cap_s: float = 3600.0
+
+    def delay_s(self, attempt: int) -> float:
+        """Seconds to wait after attempt `attempt` (1-based) failed."""
+        return min(self.base_s * 2 ** max(attempt - 1, 0), self.cap_s)
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ConfigurationError(f"{name}={raw!r} must be a number of seconds above 0")
+    return value
+
+
+def load_retry_policy(env: Mapping[str, str] | None = None) -> RetryPolicy:
+    """The retry back-off from LB_JOB_RETRY_BASE_S and LB_JOB_RETRY_CAP_S."""
+    env = os.environ if env is None else env
+    return RetryPolicy(
+        base_s=_positive(env, "LB_JOB_RETRY_BASE_S", RetryPolicy.base_s),
+        cap_s=_positive(env, "LB_JOB_RETRY_CAP_S", RetryPolicy.cap_s),
+    )
+
+
+def heartbeat_interval(env: Mapping[str, str] | None = None) -> float:
+    """Seconds between a runner's heartbeats, from LB_JOB_HEARTBEAT_S (default 10)."""
+    env = os.environ if env is None else env
+    return _positive(env, "LB_JOB_HEARTBEAT_S", 10.0)
+
+
+@functools.lru_cache(maxsize=1)
+def _retry_policy() -> RetryPolicy:
+    return load_retry_policy()
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a trigger got: the job, and whether this call created it."""
+
+    job: JobRecord
+    created: bool
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def start_job(job_type: str, params: dict) -> JobRecord:
-    """Record a job that starts running now."""
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _created_key(created_at: datetime, job_id: str) -> str:
+    return f"{_stamp(created_at)}#{job_id}"
+
+
+def _is_conditional(err: Exception) -> bool:
+    return (
+        getattr(err, "cause_response_code", None) == "ConditionalCheckFailedException"
+    )
+
+
+def _same_attempt(job: JobRecord, *states: str):
+    condition = JobRecord.attempts == int(job.attempts)
+    if len(states) == 1:
+        return condition & (JobRecord.state == states[0])
+    return condition & JobRecord.state.is_in(*states)
+
+
+def _update(job: JobRecord, actions: list, condition, lost: str) -> None:
+    try:
+        job.update(actions=actions, condition=condition)
+    except UpdateError as err:
+        if _is_conditional(err):
+            raise JobLost(lost) from err
+        raise
+
+
+def submit(
+    job_type: str,
+    params: dict,
+    *,
+    idempotency_key: str | None = None,
+    trigger: str = "cli",
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Submission:
+    """Queue a job, or return the one an earlier call with the same key queued."""
+    if job_type not in JOB_TYPES:
+        raise UnknownJobType(
+            f"job type {job_type!r} is unknown; use one of {', '.join(JOB_TYPES)}",
+            "type",
+        )
+    params_json = json.dumps(params, sort_keys=True)
+    job_id = f"{job_type}-{uuid.uuid4().hex[:12]}"
+    if idempotency_key is not None:
+        existing = _claim_key(idempotency_key, job_id)
+        if existing is not None:
+            logger.info("key %s already started job %s", idempotency_key, existing)
+            return Submission(_await_job(existing, idempotency_key), created=False)
+    now = _now()
     job = JobRecord(
-        f"{job_type}-{uuid.uuid4().hex[:12]}",
+        job_id,
+        job_type=job_type,
+        state="queued",
+        params_json=params_json,
+        created_at=now,
+        queued_at=now,
+        attempts=1,
+        max_attempts=max_attempts,
+        progress=0,
+        feed=LIVE,
+        created_key=_created_key(now, job_id),
+        trigger=trigger,
+        idempotency_key=idempotency_key,
+    )
+    job.save(condition=JobRecord.job_id.does_not_exist())
+    logger.info("job %s queued (%s, trigger %s)", job_id, job_type, trigger)
+    return Submission(job, created=True)
+
+
+def _claim_key(key: str, job_id: str) -> str | None:
+    """Put the key item naming `job_id`; if it exists, the job it names."""
+    item = JobKey(KEY_PREFIX + key, target_job_id=job_id, created_at=_now())
+    try:
+        item.save(condition=JobKey.job_id.does_not_exist())
+        return None
+    except PutError as err:
+        if not _is_conditional(err):
+            raise
+    return JobKey.get(KEY_PREFIX + key, consistent_read=True).target_job_id
+
+
+def _await_job(job_id: str, key: str) -> JobRecord:
+    # The winner writes its key first and its job a moment later.
+    for _ in range(10):
+        try:
+            return JobRecord.get(job_id, consistent_read=True)
+        except DoesNotExist:
+            time.sleep(0.1)
+    raise Conflict(
+        f"idempotency key {key!r} names job {job_id}, which is not recorded yet; "
+        "send the trigger again in a few seconds"
+    )
+
+
+def start_job(
+    job_type: str, params: dict, *, heartbeat_s: float | None = None
+) -> JobRecord:
+    """Record a job that runs now, in this process, without a launcher.
+
+    With `heartbeat_s` the caller promises heartbeats at that interval, so the
+    reaper can tell when it died.
+    """
+    now = _now()
+    job_id = f"{job_type}-{uuid.uuid4().hex[:12]}"
+    job = JobRecord(
+        job_id,
         job_type=job_type,
         state="running",
         params_json=json.dumps(params, sort_keys=True),
-        created_at=_now(),
-        started_at=_now(),
+        created_at=now,
+        queued_at=now,
+        started_at=now,
+        attempts=1,
+        max_attempts=1,
+        progress=0,
+        feed=LIVE,
+        created_key=_created_key(now, job_id),
+        trigger="direct",
+        launcher="direct",
+        runner_id=str(os.getpid()),
+        heartbeat_at=now if heartbeat_s else None,
+        heartbeat_s=heartbeat_s,
     )
     job.save(condition=JobRecord.job_id.does_not_exist())
     logger.debug("job %s started", job.job_id)
     return job
 
 
-def finish_job(job: JobRecord, result: dict | None = None, error: str | None = None):
-    """Mark the job succeeded with `result`, or failed with `error`."""
+def get_job(job_id: str) -> JobRecord:
+    """The record of `job_id`; JobNotFound when there is none."""
+    if job_id.startswith(KEY_PREFIX):
+        raise JobNotFound(f"job {job_id!r} does not exist")
+    try:
+        return JobRecord.get(job_id, consistent_read=True)
+    except DoesNotExist as err:
+        raise JobNotFound(
+            f"job {job_id!r} does not exist; `jobctl list` shows the recent ones"
+        ) from err
+
+
+def params(job: JobRecord) -> dict:
+    """The job's parameters as a dict."""
+    return json.loads(job.params_json or "{}")
+
+
+def claim(job_id: str, *, heartbeat_s: float, runner_id: str | None = None):
+    """Move a queued job to running for this runner; the first heartbeat is now."""
+    job = get_job(job_id)
+    if job.state != "queued":
+        raise JobStateConflict(
+            f"job {job_id} is {job.state}, not queued; only a queued job can start "
+            "(retry it with `jobctl retry` to queue it again)"
+        )
+    now = _now()
     actions = [
-        JobRecord.state.set("failed" if error else "succeeded"),
-        JobRecord.finished_at.set(_now()),
+        JobRecord.state.set("running"),
+        JobRecord.started_at.set(now),
+        JobRecord.heartbeat_at.set(now),
+        JobRecord.heartbeat_s.set(heartbeat_s),
+        JobRecord.progress.set(0),
+        JobRecord.step.set("started"),
     ]
-    if result is not None:
-        actions.append(JobRecord.result_json.set(json.dumps(result, sort_keys=True)))
-    if error is not None:
-        actions.append(JobRecord.error.set(error[:2000]))
-    job.update(actions=actions, condition=JobRecord.state == "running")
-
-
-def queue_job(job_type: str, params: dict) -> JobRecord:
-    """Record a job that waits to be run; `attempts` counts the runs begun."""
-    job = JobRecord(
-        f"{job_type}-{uuid.uuid4().hex[:12]}",
-        job_type=job_type,
-        state="queued",
-        params_json=json.dumps(params, sort_keys=True),
-        created_at=_now(),
-        attempts=0,
+    if runner_id:
+        actions.append(JobRecord.runner_id.set(runner_id))
+    _update(
+        job,
+        actions,
+        _same_attempt(job, "queued"),
+        f"job {job_id} changed while starting; it was cancelled or started elsewhere",
     )
-    job.save(condition=JobRecord.job_id.does_not_exist())
-    logger.debug("job %s queued", job.job_id)
+    logger.info("job %s attempt %s running", job_id, job.attempts)
     return job
 
 
-def begin_attempt(job: JobRecord) -> None:
-    """Mark a queued job, or a running one that died, as running a new attempt."""
-    job.update(
-        actions=[
-            JobRecord.state.set("running"),
-            JobRecord.started_at.set(_now()),
-            JobRecord.attempts.add(1),
-        ],
-        condition=JobRecord.state.is_in("queued", "running"),
+def heartbeat(
+    job: JobRecord, progress: float | None = None, step: str | None = None
+) -> None:
+    """Say the runner is alive (and how far it got); JobLost if the record moved on."""
+    actions = [JobRecord.heartbeat_at.set(_now())]
+    if progress is not None:
+        actions.append(JobRecord.progress.set(round(min(max(progress, 0.0), 1.0), 4)))
+    if step is not None:
+        actions.append(JobRecord.step.set(step[:200]))
+    _update(
+        job,
+        actions,
+        _same_attempt(job, "running"),
+        f"job {job.job_id} attempt {job.attempts} is no longer running here "
+        "(cancelled, or marked failed after missed heartbeats); this runner stops",
     )
+
+
+def finish_job(
+    job: JobRecord,
+    result: dict | None = None,
+    error: str | None = None,
+    *,
+    retryable: bool = True,
+    result_uri: str | None = None,
+) -> None:
+    """Mark the job succeeded with `result`, or failed with `error`."""
+    lost = f"job {job.job_id} attempt {job.attempts} was no longer running at its end"
+    if error is not None:
+        _fail(job, error, retryable, _same_attempt(job, "running"), lost)
+        return
+    actions = [
+        JobRecord.state.set("succeeded"),
+        JobRecord.finished_at.set(_now()),
+        JobRecord.progress.set(1),
+        JobRecord.step.set("done"),
+        JobRecord.feed.set(DONE),
+        JobRecord.error.remove(),
+        JobRecord.retry_at.remove(),
+    ]
+    if result is not None:
+        actions.append(JobRecord.result_json.set(json.dumps(result, sort_keys=True)))
+    if result_uri is not None:
+        actions.append(JobRecord.result_uri.set(result_uri))
+    _update(job, actions, _same_attempt(job, "running"), lost)
+    _log_outcome(job)
+
+
+def _fail(job: JobRecord, error: str, retryable: bool, condition, lost: str) -> None:
+    now = _now()
+    limit = int(job.max_attempts or DEFAULT_MAX_ATTEMPTS)
+    retry_at = None
+    if retryable and int(job.attempts) < limit:
+        retry_at = now + timedelta(seconds=_retry_policy().delay_s(int(job.attempts)))
+    actions = [
+        JobRecord.state.set("failed"),
+        JobRecord.finished_at.set(now),
+        JobRecord.error.set(error[:ERROR_LIMIT]),
+        JobRecord.retryable.set(retryable),
+        JobRecord.feed.set(LIVE if retry_at else DONE),
+        JobRecord.retry_at.set(retry_at) if retry_at else JobRecord.retry_at.remove(),
+    ]
+    _update(job, actions, condition, lost)
+    _log_outcome(job)
+
+
+def _log_outcome(job: JobRecord) -> None:
+    view = job_view(job)
+    logger.info(
+        "job %s %s",
+        job.job_id,
+        job.state,
+        extra={
+            "job_id": job.job_id,
+            "job_type": job.job_type,
+            "attempt": int(job.attempts),
+            "outcome": job.state,
+            "duration_s": view["duration_s"],
+            "startup_s": view["startup_s"],
+            "started": job.started_at is not None,
+            "error": job.error,
+        },
+    )
+
+
+def mark_launched(
+    job: JobRecord,
+    *,
+    launcher: str,
+    runner_id: str,
+    log_uri: str | None,
+    start_timeout_s: float,
+) -> None:
+    """Record where the job runs, and by when it must have started."""
+    deadline = _now() + timedelta(seconds=start_timeout_s)
+    actions = [
+        JobRecord.launcher.set(launcher),
+        JobRecord.runner_id.set(runner_id),
+        JobRecord.start_deadline.set(deadline),
+    ]
+    if log_uri:
+        actions.append(JobRecord.log_uri.set(log_uri))
+    # A fast runner may have claimed the job already: running is fine too.
+    _update(
+        job,
+        actions,
+        _same_attempt(job, "queued", "running"),
+        f"job {job.job_id} ended before its launch was recorded",
+    )
+
+
+def mark_launch_failed(job: JobRecord, error: str) -> None:
+    """A launcher could not start the job: a start-up failure, retried later."""
+    _fail(
+        job,
+        f"launch failed: {error}",
+        True,
+        _same_attempt(job, "queued"),
+        f"job {job.job_id} changed while its launch failed",
+    )
+
+
+def cancel(job_id: str, reason: str = "cancelled by an operator") -> JobRecord:
+    """Cancel a queued or running job, or a failed one's pending retry."""
+    job = get_job(job_id)
+    pending_retry = job.state == "failed" and job.retry_at is not None
+    if job.state not in ("queued", "running") and not pending_retry:
+        raise JobStateConflict(
+            f"job {job_id} is {job.state}: nothing to cancel "
+            "(only queued or running jobs, or a pending retry, can be cancelled)"
+        )
+    actions = [
+        JobRecord.state.set("cancelled"),
+        JobRecord.finished_at.set(_now()),
+        JobRecord.error.set(reason[:ERROR_LIMIT]),
+        JobRecord.feed.set(DONE),
+        JobRecord.retry_at.remove(),
+    ]
+    _update(
+        job,
+        actions,
+        _same_attempt(job, job.state),
+        f"job {job_id} changed while being cancelled; read it and try again",
+    )
+    logger.info("job %s cancelled: %s", job_id, reason)
+    return job
+
+
+def _attempt_summary(job: JobRecord) -> dict:
+    return {
+        "attempt": int(job.attempts),
+        "state": job.state,
+        "trigger": job.trigger,
+        "queued_at": iso(job.queued_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+        "error": job.error,
+        "launcher": job.launcher,
+        "runner_id": job.runner_id,
+        "log_uri": job.log_uri,
+    }
+
+
+def retry(job_id: str, *, trigger: str = "retry") -> JobRecord:
+    """Queue a failed or cancelled job again as its next attempt."""
+    job = get_job(job_id)
+    if job.state not in ("failed", "cancelled"):
+        raise JobStateConflict(
+            f"job {job_id} is {job.state}; only failed or cancelled jobs can be retried"
+        )
+    history = json.loads(job.history_json or "[]") + [_attempt_summary(job)]
+    now = _now()
+    cleared = (
+        JobRecord.started_at,
+        JobRecord.finished_at,
+        JobRecord.error,
+        JobRecord.heartbeat_at,
+        JobRecord.heartbeat_s,
+        JobRecord.runner_id,
+        JobRecord.log_uri,
+        JobRecord.launcher,
+        JobRecord.start_deadline,
+        JobRecord.retry_at,
+        JobRecord.retryable,
+        JobRecord.step,
+    )
+    actions = [
+        JobRecord.state.set("queued"),
+        JobRecord.attempts.set(int(job.attempts) + 1),
+        JobRecord.queued_at.set(now),
+        JobRecord.progress.set(0),
+        JobRecord.feed.set(LIVE),
+        JobRecord.trigger.set(trigger),
+        JobRecord.history_json.set(json.dumps(history)),
+        *(attribute.remove() for attribute in cleared),
+    ]
+    _update(
+        job,
+        actions,
+        _same_attempt(job, job.state),
+        f"job {job_id} changed while being retried; read it and try again",
+    )
+    logger.info("job %s queued again as attempt %s", job_id, job.attempts)
+    return job
+
+
+def live_jobs() -> list[JobRecord]:
+    """Jobs the sweeper watches: queued, running, or failed with a retry due."""
+    return list(JobRecord.by_feed.query(LIVE))
+
+
+def reap(now: datetime | None = None) -> list[JobRecord]:
+    """Fail running jobs whose heartbeat stopped and queued jobs that never started."""
+    now = now or _now()
+    reaped = []
+    for job in live_jobs():
+        reason = _death(job, now)
+        if reason is None:
+            continue
+        condition = _same_attempt(job, job.state)
+        if job.state == "running" and job.heartbeat_at is not None:
+            condition = condition & (JobRecord.heartbeat_at == job.heartbeat_at)
+        try:
+            _fail(job, reason, True, condition, "")
+        except JobLost:
+            continue  # it beat us: a heartbeat, a finish or a cancel landed first
+        logger.warning("job %s reaped: %s", job.job_id, reason)
+        reaped.append(job)
+    return reaped
+
+
+def _death(job: JobRecord, now: datetime) -> str | None:
+    """Why `job` is presumed dead at `now`, or None while it looks alive."""
+    if job.state == "running":
+        if job.heartbeat_s:
+            silence = timedelta(seconds=float(job.heartbeat_s) * STALE_HEARTBEATS)
+            last = job.heartbeat_at or job.started_at
+            if last is not None and now - last > silence:
+                return (
+                    f"heartbeat stopped: last at {iso(last)}, runner "
+                    f"{job.launcher or '?'}:{job.runner_id or '?'}; marked failed by "
+                    "the reaper"
+                )
+        elif job.started_at is not None and now - job.started_at > UNWATCHED_LIMIT:
+            return "no end recorded within 6 hours of a run without heartbeats"
+    if job.state == "queued" and job.start_deadline is not None:
+        if now > job.start_deadline:
+            return (
+                f"never started: no runner claimed it by {iso(job.start_deadline)} "
+                "(a start-up failure)"
+            )
+    return None
+
+
+def due_retries(now: datetime | None = None) -> list[JobRecord]:
+    """Failed jobs whose automatic retry is due at `now`."""
+    now = now or _now()
+    return [
+        job
+        for job in live_jobs()
+        if job.state == "failed" and job.retry_at is not None and job.retry_at <= now
+    ]
+
+
+def list_jobs(
+    limit: int = 50,
+    before: str | None = None,
+    job_type: str | None = None,
+    state: str | None = None,
+) -> tuple[list[JobRecord], str | None]:
+    """Jobs newest first, and the position to continue from (None at the end)."""
+    condition = None
+    if job_type is not None:
+        condition = JobRecord.job_type == job_type
+    if state is not None:
+        by_state = JobRecord.state == state
+        condition = by_state if condition is None else condition & by_state
+    range_condition = JobRecord.created_key < before if before else None
+    found: list[JobRecord] = []
+    for feed in (LIVE, DONE):
+        found.extend(
+            JobRecord.by_feed.query(
+                feed,
+                range_condition,
+                filter_condition=condition,
+                scan_index_forward=False,
+                limit=limit + 1,
+            )
+        )
+    found.sort(key=lambda job: job.created_key or "", reverse=True)
+    page = found[:limit]
+    more = len(found) > limit
+    return page, (page[-1].created_key if more and page else None)
+
+
+def recent_jobs(since: datetime) -> list[JobRecord]:
+    """Every job created at or after `since`, live or done."""
+    start = JobRecord.created_key >= _stamp(since)
+    found: list[JobRecord] = []
+    for feed in (LIVE, DONE):
+        found.extend(JobRecord.by_feed.query(feed, start))
+    return found
+
+
+def iso(moment: datetime | None) -> str | None:
+    """An instant as the UTC ISO text every job view uses (None stays None)."""
+    return None if moment is None else _stamp(moment)
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds(), 3)
+
+
+def history(job: JobRecord) -> list[dict]:
+    """Every attempt of the job, the current one last."""
+    return json.loads(job.history_json or "[]") + [_attempt_summary(job)]
+
+
+def job_view(job: JobRecord) -> dict:
+    """The job as JSON-safe data, for the API, the CLI and the logs."""
+    return {
+        "job_id": job.job_id,
+        "job_type": job.job_type,
+        "state": job.state,
+        "params": params(job),
+        "trigger": job.trigger,
+        "idempotency_key": job.idempotency_key,
+        "attempts": int(job.attempts),
+        "max_attempts": int(job.max_attempts or DEFAULT_MAX_ATTEMPTS),
+        "progress": float(job.progress or 0),
+        "step": job.step,
+        "created_at": iso(job.created_at),
+        "queued_at": iso(job.queued_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+        "heartbeat_at": iso(job.heartbeat_at),
+        "startup_s": _seconds(job.queued_at, job.started_at),
+        "duration_s": _seconds(job.started_at, job.finished_at),
+        "error": job.error,
+        "retryable": job.retryable,
+        "retry_at": iso(job.retry_at),
+        "launcher": job.launcher,
+        "runner_id": job.runner_id,
+        "log_uri": job.log_uri,
+        "result": json.loads(job.result_json) if job.result_json else None,
+        "result_uri": job.result_uri,
+        "history": history(job),
+    }
+
+
+def views(jobs: Iterable[JobRecord]) -> list[dict]:
+    """`job_view` of each job."""
+    return [job_view(job) for job in jobs]
+
+
+# ------------------------------------------------ simulation runs, in this process
+# A simulation run is driven by `batch_jobs.simulation`, which queues its job,
+# begins attempts itself (resuming one that died while running) and may cancel.
+
+
+def queue_job(job_type: str, params: dict) -> JobRecord:
+    """Queue a job that this process will run (a simulation run)."""
+    return submit(job_type, params, trigger="cli").job
+
+
+def begin_attempt(job: JobRecord) -> None:
+    """Mark a queued job, or a running one that died, as running an attempt.
+
+    A queued job runs its first attempt; a job found running died mid-attempt, so
+    resuming it counts as a new attempt.
+    """
+    now = _now()
+    actions = [
+        JobRecord.state.set("running"),
+        JobRecord.started_at.set(now),
+        JobRecord.feed.set(LIVE),
+    ]
+    if job.state == "running":
+        actions.append(JobRecord.attempts.add(1))
+    job.update(actions=actions, condition=JobRecord.state.is_in("queued", "running"))
 
 
 def cancel_job(job: JobRecord, reason: str) -> None:
@@ -82,7 +687,8 @@ def cancel_job(job: JobRecord, reason: str) -> None:
         actions=[
             JobRecord.state.set("cancelled"),
             JobRecord.finished_at.set(_now()),
-            JobRecord.error.set(reason[:2000]),
+            JobRecord.error.set(reason[:ERROR_LIMIT]),
+            JobRecord.feed.set(DONE),
         ],
         condition=JobRecord.state.is_in("queued", "running"),
     )

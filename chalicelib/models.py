@@ -103,8 +103,23 @@ class NameItem(Model):
     system_name = UnicodeAttribute()
 
 
+class JobFeedIndex(GlobalSecondaryIndex):
+    """Jobs by feed (`live` or `done`), newest first by `created_key`."""
+
+    class Meta:
+        index_name = "by_feed"
+        projection = AllProjection()
+
+    feed = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
 class JobRecord(Model):
-    """One job (a build, for now): type, state, timings and result pointer."""
+    """One job of any type: parameters, state, progress, attempts and pointers.
+
+    `feed` is `live` while the job needs watching (queued, running, or failed with
+    an automatic retry due) and `done` after; `created_key` orders the feed.
+    """
 
     class Meta:
         table_name = "jobs"
@@ -120,6 +135,25 @@ class JobRecord(Model):
     attempts = NumberAttribute(default=1)
     result_json = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    feed = UnicodeAttribute(null=True)
+    created_key = UnicodeAttribute(null=True)
+    trigger = UnicodeAttribute(null=True)
+    idempotency_key = UnicodeAttribute(null=True)
+    queued_at = UTCDateTimeAttribute(null=True)
+    progress = NumberAttribute(null=True)
+    step = UnicodeAttribute(null=True)
+    heartbeat_at = UTCDateTimeAttribute(null=True)
+    heartbeat_s = NumberAttribute(null=True)
+    start_deadline = UTCDateTimeAttribute(null=True)
+    max_attempts = NumberAttribute(null=True)
+    retryable = BooleanAttribute(null=True)
+    retry_at = UTCDateTimeAttribute(null=True)
+    launcher = UnicodeAttribute(null=True)
+    runner_id = UnicodeAttribute(null=True)
+    log_uri = UnicodeAttribute(null=True)
+    result_uri = UnicodeAttribute(null=True)
+    history_json = UnicodeAttribute(null=True)
+    by_feed = JobFeedIndex()
 
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -253,3 +287,26 @@ class RateBucket(Model):
 
 ALL_MODELS += (RateBucket,)
 TABLE_MODELS += (RateBucket,)
+
+
+# --- Operations: idempotency keys of jobs (issue 7) ---------------------------
+
+
+class JobKey(Model):
+    """An idempotency key naming the job it started (same table as jobs).
+
+    Its id is `key#<idempotency key>`; a conditional put of this item is what makes
+    a repeated trigger return the existing job instead of starting a second one.
+    """
+
+    class Meta:
+        table_name = "jobs"
+        short_name = "jobs"
+
+    job_id = UnicodeAttribute(hash_key=True)
+    target_job_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+# JobKey shares the jobs table: it is bound like every model but owns no table.
+ALL_MODELS += (JobKey,)

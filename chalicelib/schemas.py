@@ -8,6 +8,7 @@ the OpenAPI document (`chalicelib.openapi`), so the two cannot drift.
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -34,6 +35,9 @@ BUILD_REF_PATTERN = r"^(active|[A-Za-z0-9][A-Za-z0-9._-]{0,127})$"
 SYSTEM_ID_PATTERN = r"^[a-z0-9][a-z0-9._+-]{0,199}$"
 
 
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+
+
 def _numbers(count: int, what: str):
     """A validator splitting `a,b,c` into `count` finite floats."""
 
@@ -45,10 +49,10 @@ def _numbers(count: int, what: str):
             raise ValueError(f"must be {what}, got {value!r}")
         numbers = []
         for part in parts:
-            try:
-                number = float(part.strip())
-            except ValueError as err:
-                raise ValueError(f"must be {what}; {part!r} is not a number") from err
+            # float() alone would take "1_000" and fullwidth digits.
+            if not _DECIMAL.fullmatch(part.strip()):
+                raise ValueError(f"must be {what}; {part[:40]!r} is not a number")
+            number = float(part.strip())
             if not math.isfinite(number):
                 raise ValueError(f"must be {what} of finite numbers, got {part!r}")
             numbers.append(number)

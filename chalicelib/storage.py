@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 import boto3
 import botocore.config
@@ -38,6 +40,16 @@ def _client_for(settings: Settings):
             aws_secret_access_key=LOCAL_SECRET_KEY,
         )
     return boto3.client("s3", **kwargs)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One listed object: its key, ETag (unquoted), size and last change."""
+
+    key: str
+    etag: str
+    size: int
+    last_modified: datetime
 
 
 class ObjectStore:
@@ -117,3 +129,16 @@ class ObjectStore:
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             keys.extend(obj["Key"] for obj in page.get("Contents", []))
         return keys
+
+    def list_objects(self, bucket: str, prefix: str = "") -> list[StoredObject]:
+        """Every object under `prefix` with its ETag, size and last change."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        found = []
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            found.extend(
+                StoredObject(
+                    obj["Key"], obj["ETag"].strip('"'), obj["Size"], obj["LastModified"]
+                )
+                for obj in page.get("Contents", [])
+            )
+        return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from chalicelib.errors import ConfigurationError
 from chalicelib.models import TABLE_MODELS
 
 logger = logging.getLogger(__name__)
@@ -14,6 +15,7 @@ def create_tables() -> list[str]:
     created = []
     for model in TABLE_MODELS:
         if model.exists():
+            _check_indexes(model)
             continue
         # dynalite has no TTL; AWS tables get it from infra/template.json.
         model.create_table(
@@ -22,6 +24,23 @@ def create_tables() -> list[str]:
         created.append(model.Meta.table_name)
         logger.debug("created table %s", model.Meta.table_name)
     return created
+
+
+def _check_indexes(model) -> None:
+    """Refuse a table that lacks an index its model now has (made by older code)."""
+    wanted = {
+        gsi["index_name"]
+        for gsi in model._get_schema().get("global_secondary_indexes", [])
+    }
+    described = model.describe_table()
+    present = {gsi["IndexName"] for gsi in described.get("GlobalSecondaryIndexes", [])}
+    missing = sorted(wanted - present)
+    if missing:
+        raise ConfigurationError(
+            f"table {model.Meta.table_name} lacks index {', '.join(missing)}: it was "
+            "created by an older version. Locally, `make clean-local` resets the "
+            "local data; in AWS, deploy infra/template.json, which adds it."
+        )
 
 
 def delete_tables() -> None:

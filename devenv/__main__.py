@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from chalicelib.errors import ConfigurationError
 from devenv import services
 
 
@@ -60,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         }
         for service in services.all_services():
             print(actions[args.command](service))
-    except (services.PrerequisiteMissing, services.ServiceFailed, ValueError) as err:
+    except (
+        services.PrerequisiteMissing,
+        services.ServiceFailed,
+        ConfigurationError,
+        ValueError,
+    ) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

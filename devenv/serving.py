@@ -82,6 +82,7 @@ def serve(site_dir: Path, api_port: int, site_port: int) -> None:
         raise
     print(f"API:  http://127.0.0.1:{api_port}/health")
     print(f"Site: http://127.0.0.1:{site_port}/")
+    print(f"Status: http://127.0.0.1:{site_port}/status.html")
     print("Ctrl-C stops both.", flush=True)
     try:
         while api.poll() is None and site.poll() is None:

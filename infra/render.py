@@ -78,7 +78,9 @@ def render_api(stage: str) -> dict:
     }
 
 
-def _bucket(suffix: str, versioned: bool, expire_days: int | None) -> dict:
+def _bucket(
+    suffix: str, versioned: bool, expire_days: int | None, events: bool = False
+) -> dict:
     props: dict = {
         "BucketName": {"Fn::Sub": f"localbubble-${{Stage}}-{suffix}"},
         "PublicAccessBlockConfiguration": {
@@ -95,6 +97,11 @@ def _bucket(suffix: str, versioned: bool, expire_days: int | None) -> dict:
     }
     if versioned:
         props["VersioningConfiguration"] = {"Status": "Enabled"}
+    if events:
+        # Object-created events reach the app's trigger handler through EventBridge.
+        props["NotificationConfiguration"] = {
+            "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+        }
     if expire_days:
         props["LifecycleConfiguration"] = {
             "Rules": [
@@ -116,7 +123,9 @@ def _bucket(suffix: str, versioned: bool, expire_days: int | None) -> dict:
 def render() -> dict:
     """The whole CloudFormation template as a dict."""
     resources = cloudformation_resources()
-    resources["SourcesBucket"] = _bucket("sources", versioned=True, expire_days=365)
+    resources["SourcesBucket"] = _bucket(
+        "sources", versioned=True, expire_days=365, events=True
+    )
     resources["BuildsBucket"] = _bucket("builds", versioned=True, expire_days=30)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -36,6 +36,8 @@ for _key in ("LB_DYNAMODB_ENDPOINT", "LB_S3_ENDPOINT", "LB_API_URL"):
 os.environ.update(TEST_ENV)
 os.environ.setdefault("SOURCES_DIR", str(REPO.parent / "shared" / "data"))
 SOURCES_DIR = Path(os.environ["SOURCES_DIR"])
+# The operations story (issue 7), shared by the integration and browser tests.
+pytest_plugins = ["tests.jobs_story"]
 
 
 @pytest.fixture(scope="session")

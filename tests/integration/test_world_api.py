@@ -190,7 +190,7 @@ def test_walking_search_pages_returns_hits_and_never_fails(api):
         ("/builds/active/systems?near=1_000,0,0&radius=3", "near"),
         ("/builds/active/systems?near=%EF%BC%91,0,0&radius=3", "near"),
         ("/builds/active/systems/" + "x" * 1100, "system_id"),
-        ("/builds/" + "b" * 2100, "build_id"),
+        ("/builds/" + "b" * 2100, "build_ref"),
     ],
 )
 def test_odd_input_found_by_a_newcomer_answers_400_not_500(api, path, parameter):

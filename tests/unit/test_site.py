@@ -308,3 +308,17 @@ def test_environment_is_strict_and_autoescaped(tmp_path):
 
 def test_default_node_modules_is_at_the_repository_root():
     assert site.NODE_MODULES == Path(__file__).resolve().parents[2] / "node_modules"
+
+
+def test_status_page_names_its_hashed_assets_and_the_api(tmp_path, tile, node_modules):
+    index = build(tmp_path / "www", tile, node_modules)
+    status = index.parent / "status.html"
+    refs = parse(status)
+    assert {HASHED.fullmatch(url)["stem"] for url in refs.refs} == {"status"}
+    assert {HASHED.fullmatch(url)["ext"] for url in refs.refs} == {"js", "css"}
+    for url in refs.refs:
+        assert (status.parent / url).is_file(), url
+    assert refs.body["data-api-url"] == API_URL
+    assert int(refs.body["data-poll-ms"]) > 0
+    assert {"jobs", "kpis", "build-active", "build-previous"} <= set(refs.ids)
+    assert "status" not in " ".join(parse(index).refs)  # the map page stays lean

@@ -1,0 +1,137 @@
+"""The runner's side of a job record: claim it, heartbeat, report progress, finish.
+
+A background thread writes a heartbeat every `heartbeat_s` seconds. When a
+heartbeat finds the record moved on (an operator cancelled the job, or the
+reaper failed it after missed heartbeats) the runner stops at once: two runners
+never work one attempt, and a late runner never overwrites the record.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from types import TracebackType
+
+from chalicelib import jobs
+from chalicelib.errors import SourceError
+from chalicelib.models import JobRecord
+
+logger = logging.getLogger(__name__)
+
+
+def _interrupt_main() -> None:
+    """Raise KeyboardInterrupt in the main thread, even inside a blocking call."""
+    # A real SIGINT wakes a sleep or a socket wait; interrupt_main alone would
+    # wait for the blocking call to return.
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+
+class JobTerminated(BaseException):
+    """The runner was told to stop (SIGTERM: a cancel, or AWS Batch ending it)."""
+
+
+class JobRun:
+    """One attempt of one job, run in this process; use it as a context manager."""
+
+    def __init__(self, job: JobRecord, heartbeat_s: float) -> None:
+        self.job = job
+        self.heartbeat_s = heartbeat_s
+        self.lost: jobs.JobLost | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._finished = False
+
+    @classmethod
+    def claim(cls, job_id: str, heartbeat_s: float | None = None) -> JobRun:
+        """Take a queued job (launched for this process) and start its attempt."""
+        interval = heartbeat_s or jobs.heartbeat_interval()
+        # In AWS Batch the runner names itself; locally the launcher named the pid.
+        runner_id = os.environ.get("AWS_BATCH_JOB_ID")
+        job = jobs.claim(job_id, heartbeat_s=interval, runner_id=runner_id)
+        return cls(job, interval)
+
+    @classmethod
+    def direct(
+        cls, job_type: str, params: dict, heartbeat_s: float | None = None
+    ) -> JobRun:
+        """Record and start a job run from the command line, with no launcher."""
+        interval = heartbeat_s or jobs.heartbeat_interval()
+        return cls(jobs.start_job(job_type, params, heartbeat_s=interval), interval)
+
+    @property
+    def params(self) -> dict:
+        """The job's parameters."""
+        return jobs.params(self.job)
+
+    def __enter__(self) -> JobRun:
+        self._thread = threading.Thread(
+            target=self._beat, name=f"heartbeat-{self.job.job_id}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat_s):
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                try:
+                    jobs.heartbeat(self.job)
+                except jobs.JobLost as err:
+                    self.lost = err
+                    logger.warning("%s", err)
+                    _interrupt_main()
+                    return
+                except Exception:
+                    # The database may be back by the next beat; the reaper
+                    # decides if it is not.
+                    logger.warning("heartbeat of %s failed", self.job.job_id)
+
+    def report(self, fraction: float, step: str) -> None:
+        """Record progress (0 to 1) and the current step; JobLost if it moved on."""
+        with self._lock:
+            jobs.heartbeat(self.job, progress=fraction, step=step)
+        logger.info("%s: %.0f%% %s", self.job.job_id, fraction * 100, step)
+
+    def succeed(self, result: dict, result_uri: str | None = None) -> None:
+        """Record the attempt succeeded with `result`."""
+        self._halt()
+        with self._lock:
+            jobs.finish_job(self.job, result=result, result_uri=result_uri)
+        self._finished = True
+
+    def _halt(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        self._halt()
+        if self._finished:
+            return False
+        if self.lost is not None:
+            raise self.lost from exc
+        if exc is None:
+            self.succeed({})
+            return False
+        if isinstance(exc, jobs.JobLost):
+            return False
+        if isinstance(exc, JobTerminated):
+            error = "terminated by SIGTERM before it finished"
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+        # Bad input stays bad: retrying it would fail the same way.
+        retryable = not isinstance(exc, SourceError)
+        try:
+            jobs.finish_job(self.job, error=error, retryable=retryable)
+        except jobs.JobLost as lost:
+            raise lost from exc
+        return False

@@ -1,0 +1,315 @@
+"""The jobs CLI: `python -m jobctl --help`.
+
+Exit codes scripts can trust:
+
+\b
+  0  done (for --wait and watch: every job succeeded)
+  1  a job that was waited for failed or was cancelled
+  2  bad usage or input (a message names what and how to fix it)
+  3  the job is not in a state that allows this (retry a running job, say)
+  4  no such job or object
+  5  a service (DynamoDB, S3, AWS Batch) did not answer or refused
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import click
+
+from chalicelib import jobs, kpis, launchers, logs, models, runner, triggers
+from chalicelib.errors import (
+    BadRequest,
+    ConfigurationError,
+    Conflict,
+    LocalBubbleError,
+    NotFound,
+    ServiceUnavailable,
+)
+from chalicelib.settings import get_settings
+from chalicelib.storage import ObjectStore
+from jobctl import events, progress
+
+EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+EXIT_NOT_FOUND, EXIT_SERVICE = 4, 5
+# Most specific first: BadRequest and Conflict before their ancestors.
+EXIT_CODES = (
+    (NotFound, EXIT_NOT_FOUND),
+    (Conflict, EXIT_CONFLICT),
+    (BadRequest, EXIT_USAGE),
+    (ConfigurationError, EXIT_USAGE),
+    (ServiceUnavailable, EXIT_SERVICE),
+    (LocalBubbleError, EXIT_SERVICE),
+)
+
+
+def _exit_code(err: LocalBubbleError) -> int:
+    return next(code for kind, code in EXIT_CODES if isinstance(err, kind))
+
+
+def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn product errors into one `error:` line and their documented exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            return command(*args, **kwargs)
+        except LocalBubbleError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(_exit_code(err))
+
+    return wrapper
+
+
+def _outcome(records: dict) -> int:
+    failed = [r for r in records.values() if r.state != "succeeded"]
+    for job in failed:
+        click.echo(f"{job.job_id} {job.state}: {job.error or 'not finished'}", err=True)
+    return EXIT_JOB_FAILED if failed else EXIT_OK
+
+
+def _wait(job_ids: list[str], interval: float) -> int:
+    launcher = launchers.default_launcher()
+    poll = getattr(launcher, "poll", None)
+    return _outcome(progress.follow(job_ids, interval_s=interval, on_poll=poll))
+
+
+def _param(text: str) -> tuple[str, object]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name:
+        raise click.BadParameter(f"{text!r} is not KEY=VALUE", param_hint="--param")
+    try:
+        return name, json.loads(raw)
+    except ValueError:
+        return name, raw  # a bare word is a string
+
+
+@click.group(help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO as JSON on stderr.")
+def cli(verbose: bool) -> None:
+    logs.configure("jobctl", logging.INFO if verbose else logging.WARNING)
+    try:
+        models.bind(get_settings())
+    except ConfigurationError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+@cli.command()
+@click.argument("job_type", type=click.Choice(sorted(launchers.ENTRYPOINT_COMMANDS)))
+@click.option(
+    "--param",
+    "param_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A job parameter (VALUE is JSON, or else a string). Repeatable.",
+)
+@click.option("--key", help="Idempotency key: a second start with it returns the job.")
+@click.option(
+    "--activate/--no-activate", default=True, help="build: activate when published."
+)
+@click.option(
+    "--incoming/--no-incoming",
+    default=True,
+    help="build: let files under incoming/<role>/ in the sources bucket replace roles.",
+)
+@click.option("--wait", is_flag=True, help="Show progress until it ends.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds per poll.")
+@reports_errors
+def start(
+    job_type: str,
+    param_pairs: tuple[str, ...],
+    key: str | None,
+    activate: bool,
+    incoming: bool,
+    wait: bool,
+    interval: float,
+) -> None:
+    """Queue a job of JOB_TYPE and launch its runner; print its id."""
+    params = dict(_param(pair) for pair in param_pairs)
+    if job_type == "build":
+        params = {"activate": activate, "incoming": incoming, **params}
+    submission = runner.start(
+        job_type, params, launchers.default_launcher(), idempotency_key=key
+    )
+    job = submission.job
+    note = "" if submission.created else " (already started with this key)"
+    click.echo(f"{job.job_id}{note}")
+    if wait:
+        sys.exit(_wait([job.job_id], interval))
+
+
+@cli.command()
+@click.argument("job_ids", nargs=-1, required=True)
+@click.option("--interval", default=1.0, show_default=True, help="Seconds per poll.")
+@reports_errors
+def watch(job_ids: tuple[str, ...], interval: float) -> None:
+    """Show progress bars for JOB_IDS until each ends; exit 1 if any did not succeed."""
+    sys.exit(_wait(list(job_ids), interval))
+
+
+def _row(view: dict) -> str:
+    progress_pct = f"{view['progress'] * 100:3.0f}%"
+    error = (view["error"] or "")[:40]
+    return (
+        f"{view['job_id']:<22} {view['job_type']:<10} {view['state']:<10} "
+        f"{progress_pct:>5} {view['attempts']:>3}  {view['trigger'] or '-':<10} "
+        f"{(view['created_at'] or '')[:19]:<19}  {error}"
+    )
+
+
+@cli.command(name="list")
+@click.option("--type", "job_type", type=click.Choice(jobs.JOB_TYPES))
+@click.option("--state", type=click.Choice(jobs.STATES))
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead.")
+@reports_errors
+def list_command(
+    job_type: str | None, state: str | None, limit: int, as_json: bool
+) -> None:
+    """List jobs, newest first."""
+    page, _ = jobs.list_jobs(limit, job_type=job_type, state=state)
+    views = jobs.views(page)
+    if as_json:
+        click.echo(json.dumps(views, indent=1))
+        return
+    click.echo(
+        f"{'JOB':<22} {'TYPE':<10} {'STATE':<10} {'DONE':>5} {'TRY':>3}  "
+        f"{'TRIGGER':<10} {'CREATED (UTC)':<19}  ERROR"
+    )
+    for view in views:
+        click.echo(_row(view))
+
+
+@cli.command()
+@click.argument("job_id")
+@reports_errors
+def show(job_id: str) -> None:
+    """Print one job, with every attempt, as JSON."""
+    click.echo(json.dumps(jobs.job_view(jobs.get_job(job_id)), indent=1))
+
+
+@cli.command()
+@click.argument("job_id")
+@reports_errors
+def cancel(job_id: str) -> None:
+    """Cancel a queued or running job (its runner stops) or a pending retry."""
+    job = runner.cancel(job_id, launchers.default_launcher())
+    click.echo(f"{job.job_id} {job.state}")
+
+
+@cli.command()
+@click.argument("job_id")
+@click.option("--wait", is_flag=True, help="Show progress until it ends.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds per poll.")
+@reports_errors
+def retry(job_id: str, wait: bool, interval: float) -> None:
+    """Queue a failed or cancelled job again, as its next attempt, and launch it."""
+    job = runner.retry(job_id, launchers.default_launcher())
+    click.echo(f"{job.job_id} attempt {int(job.attempts)} {job.state}")
+    if wait:
+        sys.exit(_wait([job.job_id], interval))
+
+
+@cli.command()
+@reports_errors
+def sweep() -> None:
+    """Fail jobs whose runner stopped heartbeating; relaunch retries that are due."""
+    report = runner.sweep(launchers.default_launcher())
+    click.echo(json.dumps({"reaped": report.reaped, "retried": report.retried}))
+
+
+@cli.command(name="kpis")
+@click.option("--days", default=kpis.DEFAULT_WINDOW_DAYS, type=click.IntRange(1, 366))
+@reports_errors
+def kpis_command(days: int) -> None:
+    """Start-up success rate, error rate and duration p50/p95 per job type, as JSON."""
+    click.echo(json.dumps(kpis.recent(days), indent=1))
+
+
+@cli.group()
+def emit() -> None:
+    """Deliver one trigger event to its app.py handler, as AWS would."""
+
+
+@emit.command(name="source")
+@click.argument("key")
+@click.option("--bucket", help="Default: the stage's sources bucket.")
+@reports_errors
+def emit_source(key: str, bucket: str | None) -> None:
+    """Deliver the object-created event of KEY (already in the bucket)."""
+    settings = get_settings()
+    obj = events.find_object(
+        ObjectStore(settings), bucket or settings.sources_bucket, key
+    )
+    event = triggers.object_created_event(obj, settings.region)
+    click.echo(json.dumps(events.deliver(events.SOURCE_HANDLER, event)))
+
+
+@emit.command(name="refresh")
+@click.option(
+    "--time", "when", help="The schedule's firing time, like 2026-07-01T03:00:00Z."
+)
+@reports_errors
+def emit_refresh(when: str | None) -> None:
+    """Deliver the monthly refresh schedule's event."""
+    moment = triggers.parse_event_time(when) if when else datetime.now(UTC)
+    event = triggers.scheduled_event(get_settings().region, moment)
+    click.echo(json.dumps(events.deliver(events.REFRESH_HANDLER, event)))
+
+
+class _Stop(Exception):
+    """SIGTERM asked the watcher to stop."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stop
+
+
+@cli.command(name="watch-sources")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds per poll.")
+@click.option("--once", is_flag=True, help="Poll once and exit.")
+@click.option(
+    "--sweep/--no-sweep", "sweeping", default=True, help="Also reap and retry."
+)
+@reports_errors
+def watch_sources(interval: float, once: bool, sweeping: bool) -> None:
+    """Deliver an event for each new file under incoming/ in the sources bucket.
+
+    The local stand-in for S3 event notifications; it also sweeps dead jobs, as
+    the five-minute schedule does in AWS. Ctrl-C or SIGTERM stops it.
+    """
+    settings = get_settings()
+    watcher = events.SourceWatcher(
+        ObjectStore(settings), settings.sources_bucket, settings.region
+    )
+    launcher = launchers.default_launcher()
+    signal.signal(signal.SIGTERM, _stop)
+    click.echo(f"watching s3://{settings.sources_bucket}/{triggers.INCOMING_PREFIX}")
+    try:
+        while True:
+            for reply in watcher.poll():
+                click.echo(json.dumps(reply), nl=True)
+            if sweeping:
+                events.deliver(
+                    events.SWEEP_HANDLER, triggers.scheduled_event(settings.region)
+                )
+            poll = getattr(launcher, "poll", None)
+            if poll is not None:
+                poll()
+            if once:
+                return
+            time.sleep(interval)
+    except (KeyboardInterrupt, _Stop):
+        click.echo("stopped")
+
+
+if __name__ == "__main__":
+    cli(prog_name="python -m jobctl")

@@ -1,0 +1,132 @@
+"""The status dashboard in headless Chromium, after the operations story.
+
+`ops_story` (tests/jobs_story.py) has put a source file into the bucket (one
+build, published) and killed a build that a retry then finished; the page,
+served beside `chalice local`, must show both, and follow a job live.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from batch_jobs.__main__ import main as batch_main
+from chalicelib import jobs
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+QUIET_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def status_url(ops_story, tmp_path_factory) -> Iterator[str]:
+    """The site rendered for the story's build, served with the API beside it."""
+    from devenv import serving
+
+    site_dir = tmp_path_factory.mktemp("status-site")
+    build = ["--build", ops_story.source_build_id]
+    assert batch_main(["site", "--out", str(site_dir), *build]) == 0
+    api = serving.start_api(int(os.environ["LB_API_PORT"]))
+    try:
+        site = serving.start_site(int(os.environ["LB_SITE_PORT"]), site_dir)
+    except Exception:
+        serving.stop(api)
+        raise
+    yield f"http://127.0.0.1:{os.environ['LB_SITE_PORT']}/status.html"
+    serving.stop(site)
+    serving.stop(api)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install it with `apt-get install chromium`"
+        )
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=QUIET_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser, status_url: str) -> Iterator[Page]:
+    """The dashboard, loaded, failing the test on any script error."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    tab = context.new_page()
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.on(
+        "console",
+        lambda message: message.type == "error" and problems.append(message.text),
+    )
+    tab.goto(status_url)
+    tab.wait_for_selector('body[data-status="ready"]', timeout=WAIT_MS)
+    yield tab
+    context.close()
+    assert problems == []
+
+
+def _row(page: Page, job_id: str):
+    return page.locator(f'tr[data-job-id="{job_id}"]')
+
+
+def test_dashboard_shows_the_source_build_job_and_its_published_build(
+    page: Page, ops_story
+):
+    row = _row(page, ops_story.source_job_ids[0])
+    expect(row).to_have_attribute("data-state", "succeeded")
+    expect(row).to_contain_text("source")
+    expect(row).to_contain_text(f"build {ops_story.source_build_id} published")
+    expect(page.get_by_test_id("builds")).to_contain_text(ops_story.source_build_id)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "status_dashboard.png"), full_page=True)
+
+
+def test_dashboard_shows_the_killed_attempt_failed_and_the_retry_succeeded(
+    page: Page, ops_story
+):
+    row = _row(page, ops_story.killed_job_id)
+    expect(row).to_have_attribute("data-state", "succeeded")
+    expect(row).to_contain_text("2 of 3")
+    first = row.locator('li[data-attempt="1"]')
+    expect(first).to_have_attribute("data-state", "failed")
+    expect(first).to_contain_text("heartbeat stopped")
+    expect(row.locator('li[data-attempt="2"]')).to_have_attribute(
+        "data-state", "succeeded"
+    )
+
+
+def test_dashboard_shows_the_kpis_per_job_type(page: Page, ops_story):
+    build = page.get_by_test_id("kpis").locator('tr[data-job-type="build"]')
+    expect(build).to_be_visible()
+    expect(
+        page.get_by_test_id("kpis").locator('tr[data-job-type="all"]')
+    ).to_contain_text("%")
+
+
+def test_dashboard_follows_a_job_live_without_a_reload(page: Page, ops_story):
+    job = jobs.submit("site", {"build": ops_story.source_build_id}).job
+    try:
+        row = _row(page, job.job_id)
+        expect(row).to_have_attribute("data-state", "queued", timeout=WAIT_MS)
+        jobs.cancel(job.job_id, "cancelled by the browser test")
+        expect(row).to_have_attribute("data-state", "cancelled", timeout=WAIT_MS)
+        expect(row).to_contain_text("cancelled by the browser test")
+    finally:
+        if jobs.get_job(job.job_id).state == "queued":
+            jobs.cancel(job.job_id, "test ended")
