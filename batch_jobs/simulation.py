@@ -47,7 +47,7 @@ from sim_kernels import motion, settlement
 logger = logging.getLogger(__name__)
 BACKEND_ENV = "LB_SIM_BACKEND"
 BACKENDS = ("numba", "numpy", "shadow")
-JOB_TYPE = "sim"
+JOB_TYPE = "simulation"  # one of chalicelib.jobs.JOB_TYPES
 MAX_TICKS = 1_000_000
 _STATE_ARRAYS = ("settled_since", "age_yr", "probe_arrival")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)

@@ -132,7 +132,8 @@ def all_services() -> list[Service]:
     return [_dynalite(home), _seaweedfs(home)]
 
 
-def _answers(port: int) -> bool:
+def answers(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:`port`."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return True
@@ -159,7 +160,7 @@ def _wait_ready(service: Service, proc: subprocess.Popen) -> None:
             raise ServiceFailed(
                 f"{service.name} exited with {proc.returncode}; see {service.log_file}"
             )
-        if _answers(service.port):
+        if answers(service.port):
             return
         time.sleep(0.1)
     raise ServiceFailed(
@@ -170,9 +171,9 @@ def _wait_ready(service: Service, proc: subprocess.Popen) -> None:
 
 def start(service: Service) -> str:
     """Start `service` unless it already runs; return what happened."""
-    if _running_pid(service) is not None and _answers(service.port):
+    if _running_pid(service) is not None and answers(service.port):
         return f"{service.name} already running on 127.0.0.1:{service.port}"
-    if _answers(service.port):
+    if answers(service.port):
         raise ServiceFailed(
             f"port {service.port} is taken by another program; set "
             f"{'LB_DYNAMODB_PORT' if service.name == 'dynalite' else 'LB_S3_PORT'}"
@@ -238,5 +239,5 @@ def status(service: Service) -> str:
     pid = _running_pid(service)
     if pid is None:
         return f"{service.name}: stopped"
-    state = "answering" if _answers(service.port) else "NOT answering"
+    state = "answering" if answers(service.port) else "NOT answering"
     return f"{service.name}: pid {pid}, 127.0.0.1:{service.port} {state}"

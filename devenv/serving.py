@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 from chalicelib.settings import REPO_ROOT
-from devenv.services import ServiceFailed, _answers
+from devenv.services import ServiceFailed, answers
 
 
 def _start(command: list[str], cwd: Path, port: int, variable: str):
-    if _answers(port):
+    if answers(port):
         raise ServiceFailed(
             f"port {port} is taken by another program; set {variable} to a free port"
         )
@@ -26,7 +26,7 @@ def _wait(port: int, proc: subprocess.Popen, what: str) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise ServiceFailed(f"{what} exited with {proc.returncode}")
-        if _answers(port):
+        if answers(port):
             return
         time.sleep(0.2)
     raise ServiceFailed(f"{what} did not answer on 127.0.0.1:{port} within 60 s")

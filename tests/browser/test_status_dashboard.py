@@ -35,14 +35,26 @@ WAIT_MS = 30_000
 def status_url(ops_story, tmp_path_factory) -> Iterator[str]:
     """The site rendered for the story's build, served with the API beside it."""
     from devenv import serving
+    from devenv.services import answers
 
     site_dir = tmp_path_factory.mktemp("status-site")
     build = ["--build", ops_story.source_build_id]
     assert batch_main(["site", "--out", str(site_dir), *build]) == 0
-    api = serving.start_api(int(os.environ["LB_API_PORT"]))
+    api_port = int(os.environ["LB_API_PORT"])
+    # The star-map tests may already serve this same app and tables on the API
+    # port (the rendered page names that port); then reuse it, else start one.
+    api = None if answers(api_port) else serving.start_api(api_port)
+    # The status site is its own rendering, so it gets a port of its own.
+    site_port = int(os.environ["LB_SITE_PORT"]) + 10
     try:
-        site = serving.start_site(int(os.environ["LB_SITE_PORT"]), site_dir)
+        site = serving.start_site(site_port, site_dir)
     except Exception:
+        if api is not None:
+            serving.stop(api)
+        raise
+    yield f"http://127.0.0.1:{site_port}/status.html"
+    serving.stop(site)
+    if api is not None:
         serving.stop(api)
         raise
     yield f"http://127.0.0.1:{os.environ['LB_SITE_PORT']}/status.html"
