@@ -56,10 +56,6 @@ def status_url(ops_story, tmp_path_factory) -> Iterator[str]:
     serving.stop(site)
     if api is not None:
         serving.stop(api)
-        raise
-    yield f"http://127.0.0.1:{os.environ['LB_SITE_PORT']}/status.html"
-    serving.stop(site)
-    serving.stop(api)
 
 
 @pytest.fixture(scope="module")
