@@ -102,9 +102,7 @@ def summarise(records: Iterable[JobRecord]) -> dict:
     """KPIs over `records`: in total, per job type, and per release and job type."""
     total = _Tally()
     by_type: dict[str, _Tally] = defaultdict(_Tally)
-    by_release: dict[str, dict[str, _Tally]] = defaultdict(
-        lambda: defaultdict(_Tally)
-    )
+    by_release: dict[str, dict[str, _Tally]] = defaultdict(lambda: defaultdict(_Tally))
     for job in records:
         total.add_job(job)
         by_type[job.job_type].add_job(job)

@@ -234,9 +234,7 @@ def test_recent_kpis_cover_the_jobs_of_the_window(launcher):
     assert report["by_type"]["build"]["duration_s"]["samples"] >= 1
 
 
-def test_an_attempt_records_the_release_of_the_code_that_ran_it(
-    launcher, monkeypatch
-):
+def test_an_attempt_records_the_release_of_the_code_that_ran_it(launcher, monkeypatch):
     from chalicelib.release import current_release
 
     monkeypatch.setenv("LB_RELEASE", "2026.12.0")
