@@ -102,7 +102,9 @@ def _put_source(settings, env: dict) -> dict:
     body = (DATA / "exoplanets_sample_2020.csv").read_bytes()
     s3.put_object(Bucket=settings.sources_bucket, Key=SOURCE_KEY, Body=body)
     started = _wait(lambda: _jobs_for_object(SOURCE_KEY), 60, "the watcher's build")
-    ended = _wait(lambda: _ended(started[0].job_id), 120, "the source build to end", 0.2)
+    ended = _wait(
+        lambda: _ended(started[0].job_id), 120, "the source build to end", 0.2
+    )
     assert ended.state == "succeeded", (ended.state, ended.error)
     s3.put_object(Bucket=settings.sources_bucket, Key=SOURCE_KEY, Body=body)
     time.sleep(2.0)  # several watcher polls

@@ -152,7 +152,8 @@ def test_dashboard_charts_the_health_of_the_newest_simulation_run(
     health = page.get_by_test_id("sim-health")
     expect(health).to_have_attribute("data-run-id", run_id, timeout=WAIT_MS)
     expect(health).to_have_attribute("data-failures", "0")
-    expect(page.get_by_test_id("sim-summary")).to_contain_text("29 ticks checked")  # ticks 2..30
+    # Ticks 2 to 30 are checked: tick 1 is the founders' start.
+    expect(page.get_by_test_id("sim-summary")).to_contain_text("29 ticks checked")
     charts = health.locator("svg.chart")
     expect(charts).to_have_count(2)
     # Each line has a point per tick drawn: 29 segments for ticks 2..30.
