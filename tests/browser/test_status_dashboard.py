@@ -152,7 +152,7 @@ def test_dashboard_charts_the_health_of_the_newest_simulation_run(
     health = page.get_by_test_id("sim-health")
     expect(health).to_have_attribute("data-run-id", run_id, timeout=WAIT_MS)
     expect(health).to_have_attribute("data-failures", "0")
-    # Ticks 2 to 30 are checked: tick 1 is the founders' start.
+    # A run records ticks 2 to 30 (see simulations.get_tick).
     expect(page.get_by_test_id("sim-summary")).to_contain_text("29 ticks checked")
     charts = health.locator("svg.chart")
     expect(charts).to_have_count(2)
