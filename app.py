@@ -37,6 +37,7 @@ from chalicelib.api import (
     parse_query,
     public_route,
 )
+from chalicelib.routes_health import health_routes
 from chalicelib.routes_sim import sim_routes
 from chalicelib.settings import get_settings
 
@@ -48,6 +49,7 @@ app = Chalice(app_name="local-bubble")
 app.api.cors = CORS
 app.register_middleware(http_middleware, "http")
 app.register_blueprint(sim_routes)
+app.register_blueprint(health_routes)
 
 BUILD_ERRORS = (400, 404, 405)
 EXPENSIVE_ERRORS = (400, 404, 405, 429)

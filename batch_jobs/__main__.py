@@ -33,14 +33,18 @@ def _job_run(args: argparse.Namespace, job_type: str, params: dict) -> JobRun:
     return JobRun.direct(job_type, params)
 
 
+def _profile_param(args: argparse.Namespace) -> dict:
+    # A queued job's own parameters decide; the flag is for direct runs.
+    return {"profile": True} if getattr(args, "profile", False) else {}
+
+
 def _build(args: argparse.Namespace) -> int:
     from batch_jobs.pipeline import run_build
 
     started = time.perf_counter()
     settings = get_settings()
-    run = _job_run(
-        args, "build", {"activate": not args.no_activate, "incoming": args.incoming}
-    )
+    params = {"activate": not args.no_activate, "incoming": args.incoming}
+    run = _job_run(args, "build", {**params, **_profile_param(args)})
     with logs.bound(job_id=run.job.job_id), run:
         params = run.params
         outcome = run_build(
@@ -66,7 +70,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
-    run = _job_run(args, "site", {"out": args.out, "build": args.build})
+    params = {"out": args.out, "build": args.build, **_profile_param(args)}
+    run = _job_run(args, "site", params)
     with logs.bound(job_id=run.job.job_id), run:
         params = run.params
         out = _render_site(params.get("out") or args.out, params.get("build"), run)
@@ -190,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     site.add_argument("--build", help="build id (default: the active build)")
     for command, run in ((build, _build), (site, _site)):
         command.add_argument("--job-id", help="run this queued job (launchers do)")
+        command.add_argument(
+            "--profile",
+            action="store_true",
+            help="store a cProfile of this run as an artifact (direct runs)",
+        )
         command.set_defaults(run=run)
     _sim_parser(commands)
     encounters = commands.add_parser(

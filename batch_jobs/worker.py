@@ -8,15 +8,19 @@ never work one attempt, and a late runner never overwrites the record.
 
 from __future__ import annotations
 
+import cProfile
 import logging
 import os
 import signal
 import threading
 from types import TracebackType
 
+from batch_jobs import profiling
 from chalicelib import jobs
 from chalicelib.errors import SourceError
 from chalicelib.models import JobRecord
+from chalicelib.settings import get_settings
+from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,7 @@ class JobRun:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._finished = False
+        self._profiler: cProfile.Profile | None = None
 
     @classmethod
     def claim(cls, job_id: str, heartbeat_s: float | None = None) -> JobRun:
@@ -71,7 +76,28 @@ class JobRun:
             target=self._beat, name=f"heartbeat-{self.job.job_id}", daemon=True
         )
         self._thread.start()
+        if profiling.wanted(self.params):
+            # Enabled here, so it sees this (main) thread and not the heartbeats.
+            self._profiler = cProfile.Profile()
+            self._profiler.enable()
         return self
+
+    def _store_profile(self) -> None:
+        """Stop the profiler, if on, and store the attempt's profile; never raise."""
+        profiler, self._profiler = self._profiler, None
+        if profiler is None:
+            return
+        profiler.disable()
+        settings = get_settings()
+        key = profiling.profile_key(self.job.job_id, int(self.job.attempts))
+        try:
+            ObjectStore(settings).put_once(
+                settings.builds_bucket, key, profiling.report(profiler)
+            )
+            jobs.record_profile(self.job, f"s3://{settings.builds_bucket}/{key}")
+        except Exception:
+            # A profile helps; losing one must not fail the job it describes.
+            logger.warning("profile of %s not stored", self.job.job_id, exc_info=True)
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat_s):
@@ -99,6 +125,7 @@ class JobRun:
     def succeed(self, result: dict, result_uri: str | None = None) -> None:
         """Record the attempt succeeded with `result`."""
         self._halt()
+        self._store_profile()
         with self._lock:
             jobs.finish_job(self.job, result=result, result_uri=result_uri)
         self._finished = True
@@ -117,6 +144,7 @@ class JobRun:
         self._halt()
         if self._finished:
             return False
+        self._store_profile()
         if self.lost is not None:
             raise self.lost from exc
         if exc is None:

@@ -23,6 +23,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.errors import BadRequest, ConfigurationError, Conflict, NotFound
 from chalicelib.models import JobKey, JobRecord
+from chalicelib.release import current_release
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +187,7 @@ def submit(
         created_key=_created_key(now, job_id),
         trigger=trigger,
         idempotency_key=idempotency_key,
+        release=current_release(),
     )
     job.save(condition=JobRecord.job_id.does_not_exist())
     logger.info("job %s queued (%s, trigger %s)", job_id, job_type, trigger)
@@ -245,6 +247,7 @@ def start_job(
         runner_id=str(os.getpid()),
         heartbeat_at=now if heartbeat_s else None,
         heartbeat_s=heartbeat_s,
+        release=current_release(),
     )
     job.save(condition=JobRecord.job_id.does_not_exist())
     logger.debug("job %s started", job.job_id)
@@ -284,6 +287,8 @@ def claim(job_id: str, *, heartbeat_s: float, runner_id: str | None = None):
         JobRecord.heartbeat_s.set(heartbeat_s),
         JobRecord.progress.set(0),
         JobRecord.step.set("started"),
+        # The runner's code ran this attempt, whatever release queued it.
+        JobRecord.release.set(current_release()),
     ]
     if runner_id:
         actions.append(JobRecord.runner_id.set(runner_id))
@@ -361,6 +366,16 @@ def _fail(job: JobRecord, error: str, retryable: bool, condition, lost: str) -> 
     ]
     _update(job, actions, condition, lost)
     _log_outcome(job)
+
+
+def record_profile(job: JobRecord, uri: str) -> None:
+    """Point the running attempt's record at its stored profile."""
+    _update(
+        job,
+        [JobRecord.profile_uri.set(uri)],
+        _same_attempt(job, "running"),
+        f"job {job.job_id} moved on before its profile was recorded",
+    )
 
 
 def _log_outcome(job: JobRecord) -> None:
@@ -457,6 +472,8 @@ def _attempt_summary(job: JobRecord) -> dict:
         "launcher": job.launcher,
         "runner_id": job.runner_id,
         "log_uri": job.log_uri,
+        "release": job.release,
+        "profile_uri": job.profile_uri,
     }
 
 
@@ -482,6 +499,7 @@ def retry(job_id: str, *, trigger: str = "retry") -> JobRecord:
         JobRecord.retry_at,
         JobRecord.retryable,
         JobRecord.step,
+        JobRecord.profile_uri,
     )
     actions = [
         JobRecord.state.set("queued"),
@@ -645,6 +663,8 @@ def job_view(job: JobRecord) -> dict:
         "log_uri": job.log_uri,
         "result": json.loads(job.result_json) if job.result_json else None,
         "result_uri": job.result_uri,
+        "release": job.release,
+        "profile_uri": job.profile_uri,
         "history": history(job),
     }
 
@@ -675,6 +695,7 @@ def begin_attempt(job: JobRecord) -> None:
         JobRecord.state.set("running"),
         JobRecord.started_at.set(now),
         JobRecord.feed.set(LIVE),
+        JobRecord.release.set(current_release()),
     ]
     if job.state == "running":
         actions.append(JobRecord.attempts.add(1))

@@ -2,7 +2,10 @@
 
 Each attempt of a job counts once: an attempt that a runner claimed started up;
 one that failed before any runner claimed it (a launch error, or no claim before
-its deadline) did not. Durations are those of succeeded attempts.
+its deadline) did not. Durations are those of succeeded attempts. Per release,
+an attempt counts for the release of the code that ran it (the release that
+queued it, when no runner ever claimed it), so a new release's figures can be
+set beside the previous one's.
 """
 
 from __future__ import annotations
@@ -50,10 +53,11 @@ class _Tally:
         self.failed = 0
         self.durations: list[float] = []
 
-    def add_job(self, job: JobRecord) -> None:
+    def add_job(self, job: JobRecord, attempts: list[dict] | None = None) -> None:
+        """Count the job once, and its attempts (all of them unless given)."""
         self.jobs += 1
         self.states[job.state] += 1
-        for attempt in jobs.history(job):
+        for attempt in jobs.history(job) if attempts is None else attempts:
             self.add_attempt(attempt)
 
     def add_attempt(self, attempt: dict) -> None:
@@ -86,16 +90,32 @@ class _Tally:
         }
 
 
+def _attempts_by_release(job: JobRecord) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for attempt in jobs.history(job):
+        release = attempt.get("release") or job.release or "unknown"
+        grouped[release].append(attempt)
+    return grouped
+
+
 def summarise(records: Iterable[JobRecord]) -> dict:
-    """KPIs over `records`, in total and per job type."""
+    """KPIs over `records`: in total, per job type, and per release and job type."""
     total = _Tally()
     by_type: dict[str, _Tally] = defaultdict(_Tally)
+    by_release: dict[str, dict[str, _Tally]] = defaultdict(lambda: defaultdict(_Tally))
     for job in records:
         total.add_job(job)
         by_type[job.job_type].add_job(job)
+        for release, attempts in _attempts_by_release(job).items():
+            by_release[release]["all"].add_job(job, attempts)
+            by_release[release][job.job_type].add_job(job, attempts)
     return {
         "all": total.view(),
         "by_type": {name: tally.view() for name, tally in sorted(by_type.items())},
+        "by_release": {
+            release: {name: tally.view() for name, tally in sorted(tallies.items())}
+            for release, tallies in sorted(by_release.items())
+        },
     }
 
 

@@ -153,6 +153,8 @@ class JobRecord(Model):
     log_uri = UnicodeAttribute(null=True)
     result_uri = UnicodeAttribute(null=True)
     history_json = UnicodeAttribute(null=True)
+    release = UnicodeAttribute(null=True)
+    profile_uri = UnicodeAttribute(null=True)
     by_feed = JobFeedIndex()
 
 

@@ -162,6 +162,44 @@ def get_tick(run_id: str, tick: int) -> dict:
         ) from err
 
 
+def _point(item: SimTick) -> dict:
+    counts = json.loads(item.counts_json)
+    return {
+        "tick": int(item.tick),
+        "time_yr": float(item.time_yr),
+        "wall_ms": float(item.wall_ms),
+        "settled": counts.get("settled"),
+        "settleable": counts.get("settleable"),
+        "in_flight": counts.get("in_flight"),
+        "invariants_ok": bool(item.invariants_ok),
+    }
+
+
+def health_series(run_id: str, points: int) -> dict:
+    """A run's health totals and its ticks thinned to at most `points` points.
+
+    Every tick with a broken invariant is kept, and the last tick always is, so
+    thinning never hides a failure or the run's end.
+    """
+    run = get_run(run_id)
+    ticks = list(SimTick.query(run_id))
+    stride = max(1, -(-len(ticks) // points))
+    kept = [
+        item
+        for index, item in enumerate(ticks)
+        if index % stride == 0 or not item.invariants_ok or index == len(ticks) - 1
+    ]
+    return {
+        "run_id": run.run_id,
+        "state": run.state,
+        "ticks": int(run.ticks),
+        "last_tick": int(run.last_tick),
+        "totals": _json(run.health_json),
+        "ticks_recorded": len(ticks),
+        "points": [_point(item) for item in kept],
+    }
+
+
 def save_ticks(items: list[SimTick]) -> None:
     """Write tick summaries in one batch (a rewrite after a resume replaces them)."""
     with SimTick.batch_write() as batch:

@@ -120,6 +120,9 @@ def cli(verbose: bool) -> None:
     default=True,
     help="build: let files under incoming/<role>/ in the sources bucket replace roles.",
 )
+@click.option(
+    "--profile", is_flag=True, help="Store a cProfile of each attempt as an artifact."
+)
 @click.option("--wait", is_flag=True, help="Show progress until it ends.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds per poll.")
 @reports_errors
@@ -129,11 +132,14 @@ def start(
     key: str | None,
     activate: bool,
     incoming: bool,
+    profile: bool,
     wait: bool,
     interval: float,
 ) -> None:
     """Queue a job of JOB_TYPE and launch its runner; print its id."""
     params = dict(_param(pair) for pair in param_pairs)
+    if profile:
+        params["profile"] = True
     if job_type == "build":
         params = {"activate": activate, "incoming": incoming, **params}
     submission = runner.start(

@@ -38,7 +38,7 @@ SAMPLE_FILES = {
     "exoplanets": "exoplanets_sample_2024.csv",
 }
 SOURCE_KEY = "incoming/exoplanets/pscomppars_sample_2020.csv"
-HEARTBEAT_S = "0.5"
+HEARTBEAT_S = "1.0"
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,10 @@ def _put_source(settings, env: dict) -> dict:
     body = (DATA / "exoplanets_sample_2020.csv").read_bytes()
     s3.put_object(Bucket=settings.sources_bucket, Key=SOURCE_KEY, Body=body)
     started = _wait(lambda: _jobs_for_object(SOURCE_KEY), 60, "the watcher's build")
-    _wait(lambda: _ended(started[0].job_id), 120, "the source build to end", 0.2)
+    ended = _wait(
+        lambda: _ended(started[0].job_id), 120, "the source build to end", 0.2
+    )
+    assert ended.state == "succeeded", (ended.state, ended.error)
     s3.put_object(Bucket=settings.sources_bucket, Key=SOURCE_KEY, Body=body)
     time.sleep(2.0)  # several watcher polls
     # A fresh process knows nothing the watcher remembers: only the key dedups.

@@ -128,6 +128,103 @@ function showKpis(report) {
   document.querySelector('#kpis tbody').replaceChildren(...rows);
 }
 
+function releaseRows(report) {
+  const rows = [];
+  for (const [release, byType] of Object.entries(report.by_release || {})) {
+    for (const [name, kpi] of Object.entries(byType)) {
+      const row = kpiRow(name, kpi);
+      row.dataset.release = release;
+      row.prepend(element('td', release));
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svgNode(tag, attributes) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  return node;
+}
+
+// A line chart of one or more series over the ticks; values are drawn, never parsed.
+function lineChart(title, points, series) {
+  const width = 560;
+  const height = 160;
+  const pad = { left: 56, right: 12, top: 22, bottom: 26 };
+  const svg = svgNode('svg', {
+    viewBox: `0 0 ${width} ${height}`, role: 'img', class: 'chart',
+  });
+  svg.append(svgNode('title', {}));
+  svg.lastChild.textContent = title;
+  const ticks = points.map((p) => p.tick);
+  const values = series.flatMap((s) => points.map((p) => p[s.key]).filter(Number.isFinite));
+  const x0 = Math.min(...ticks);
+  const x1 = Math.max(...ticks);
+  const yMax = Math.max(1e-9, ...values);
+  const x = (t) => pad.left + ((t - x0) / Math.max(1, x1 - x0)) * (width - pad.left - pad.right);
+  const y = (v) => height - pad.bottom - (v / yMax) * (height - pad.top - pad.bottom);
+  svg.append(svgNode('line', {
+    x1: pad.left, y1: height - pad.bottom, x2: width - pad.right, y2: height - pad.bottom,
+    class: 'axis',
+  }));
+  svg.append(svgNode('line', {
+    x1: pad.left, y1: pad.top, x2: pad.left, y2: height - pad.bottom, class: 'axis',
+  }));
+  const label = (text, attributes) => {
+    const node = svgNode('text', attributes);
+    node.textContent = text;
+    svg.append(node);
+  };
+  label(title, { x: pad.left, y: 14, class: 'chart-title' });
+  label(yMax.toPrecision(3), { x: pad.left - 6, y: pad.top + 4, 'text-anchor': 'end' });
+  label('0', { x: pad.left - 6, y: height - pad.bottom + 4, 'text-anchor': 'end' });
+  label(`tick ${x0}`, { x: pad.left, y: height - 8 });
+  label(`tick ${x1}`, { x: width - pad.right, y: height - 8, 'text-anchor': 'end' });
+  for (const s of series) {
+    const drawn = points.filter((p) => Number.isFinite(p[s.key]));
+    const path = drawn.map((p, i) => `${i ? 'L' : 'M'}${x(p.tick).toFixed(1)},${y(p[s.key]).toFixed(1)}`);
+    svg.append(svgNode('path', { d: path.join(''), class: `series ${s.className}` }));
+  }
+  for (const p of points.filter((p) => !p.invariants_ok)) {
+    svg.append(svgNode('circle', { cx: x(p.tick), cy: pad.top, r: 4, class: 'failure' }));
+  }
+  return svg;
+}
+
+async function showSimHealth() {
+  const box = document.getElementById('sim-health');
+  const runs = (await getJson('/sim/runs?limit=5')).items;
+  if (!runs.length) {
+    box.replaceChildren(element('p', 'No simulation runs yet.'));
+    return;
+  }
+  const run = runs[0];
+  const health = await getJson(`/sim/runs/${encodeURIComponent(run.run_id)}/health?points=200`);
+  const totals = health.totals || {};
+  const failures = totals.invariant_failures || 0;
+  const summary = element(
+    'p',
+    `Run ${run.run_id} (${health.state}, tick ${health.last_tick} of ${health.ticks}): ` +
+      `${totals.ticks_checked || 0} ticks checked, ${failures} invariant failures, ` +
+      `wall time mean ${seconds((totals.wall_ms_mean || 0) / 1000)}, ` +
+      `max ${seconds((totals.wall_ms_max || 0) / 1000)} per tick.`,
+  );
+  summary.dataset.testid = 'sim-summary';
+  box.dataset.runId = run.run_id;
+  box.dataset.failures = String(failures);
+  box.replaceChildren(
+    summary,
+    lineChart('Wall time per tick (ms)', health.points, [{ key: 'wall_ms', className: 'wall' }]),
+    lineChart('Settled and settleable systems', health.points, [
+      { key: 'settleable', className: 'settleable' },
+      { key: 'settled', className: 'settled' },
+    ]),
+  );
+}
+
 async function refresh() {
   const note = document.getElementById('status-note');
   try {
@@ -140,6 +237,8 @@ async function refresh() {
     showBuild('build-active', builds.active);
     showBuild('build-previous', builds.previous);
     showKpis(kpis);
+    document.querySelector('#release-kpis tbody').replaceChildren(...releaseRows(kpis));
+    await showSimHealth();
     note.textContent = `Updated ${new Date().toISOString().slice(11, 19)} UTC`;
     body.dataset.status = 'ready';
   } catch (error) {

@@ -129,3 +129,35 @@ def test_dashboard_follows_a_job_live_without_a_reload(page: Page, ops_story):
     finally:
         if jobs.get_job(job.job_id).state == "queued":
             jobs.cancel(job.job_id, "test ended")
+
+
+def test_dashboard_shows_the_kpis_per_release(page: Page, ops_story):
+    from chalicelib.release import current_release
+
+    rows = page.get_by_test_id("release-kpis").locator(
+        f'tr[data-release="{current_release()}"]'
+    )
+    expect(rows.first).to_be_visible()
+    expect(rows.filter(has_text="build").first).to_contain_text("%")
+
+
+def test_dashboard_charts_the_health_of_the_newest_simulation_run(
+    page: Page, ops_story, settings
+):
+    from batch_jobs import simulation
+
+    params = simulation.RunParams(ticks=30, snapshot_every=15, seed=2)
+    run_id = simulation.submit(settings, ops_story.source_build_id, params, "numba")
+    simulation.execute(settings, run_id)
+    health = page.get_by_test_id("sim-health")
+    expect(health).to_have_attribute("data-run-id", run_id, timeout=WAIT_MS)
+    expect(health).to_have_attribute("data-failures", "0")
+    # A run records ticks 2 to 30 (see simulations.get_tick).
+    expect(page.get_by_test_id("sim-summary")).to_contain_text("29 ticks checked")
+    charts = health.locator("svg.chart")
+    expect(charts).to_have_count(2)
+    # Each line has a point per tick drawn: 29 segments for ticks 2..30.
+    wall = charts.nth(0).locator("path.series")
+    assert wall.get_attribute("d").count("L") >= 20
+    expect(charts.nth(1).locator("path.series")).to_have_count(2)
+    page.screenshot(path=str(ARTIFACTS / "status_sim_health.png"), full_page=True)

@@ -96,6 +96,50 @@ def test_an_error_fails_the_run_and_bad_input_is_not_retried(queued):
     assert refused.state == "failed" and refused.retry_at is None
 
 
+def _spin_for_the_profile(seconds: float) -> int:
+    end, turns = time.perf_counter() + seconds, 0
+    while time.perf_counter() < end:
+        turns += 1
+    return turns
+
+
+def test_a_profiled_job_stores_its_profile_and_points_its_record_at_it(settings):
+    import json
+
+    job_id = jobs.submit("site", {"profile": True}).job.job_id
+    with JobRun.claim(job_id, heartbeat_s=5):
+        _spin_for_the_profile(0.2)
+    record = jobs.get_job(job_id)
+    key = f"jobs/{job_id}/profile-attempt-1.json"
+    assert record.state == "succeeded"
+    assert record.profile_uri == f"s3://{settings.builds_bucket}/{key}"
+    profile = json.loads(ObjectStore(settings).get(settings.builds_bucket, key))
+    spun = [row for row in profile["stats"] if row.endswith(":_spin_for_the_profile")]
+    assert len(spun) == 1
+    assert profile["stats"][spun[0]][2] >= 0.15  # cumulative seconds
+    assert jobs.job_view(record)["history"][-1]["profile_uri"] == record.profile_uri
+
+
+def test_a_job_without_the_switch_stores_no_profile(queued, settings):
+    job_id = queued("site")
+    with JobRun.claim(job_id, heartbeat_s=5):
+        _spin_for_the_profile(0.01)
+    assert jobs.get_job(job_id).profile_uri is None
+    keys = ObjectStore(settings).list_keys(settings.builds_bucket, f"jobs/{job_id}/")
+    assert keys == []
+
+
+def test_a_failed_profiled_attempt_keeps_its_profile(settings):
+    job_id = jobs.submit("site", {"profile": True}).job.job_id
+    with pytest.raises(RuntimeError), JobRun.claim(job_id, heartbeat_s=5):
+        _spin_for_the_profile(0.05)
+        raise RuntimeError("out of memory")
+    record = jobs.get_job(job_id)
+    assert record.state == "failed"
+    assert record.profile_uri.endswith(f"jobs/{job_id}/profile-attempt-1.json")
+    jobs.cancel(job_id, "test ended")  # no automatic retry later
+
+
 def test_the_entrypoint_refuses_a_job_that_is_not_queued(queued):
     job_id = queued()
     jobs.cancel(job_id)

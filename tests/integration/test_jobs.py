@@ -234,6 +234,26 @@ def test_recent_kpis_cover_the_jobs_of_the_window(launcher):
     assert report["by_type"]["build"]["duration_s"]["samples"] >= 1
 
 
+def test_an_attempt_records_the_release_of_the_code_that_ran_it(launcher, monkeypatch):
+    from chalicelib.release import current_release
+
+    monkeypatch.setenv("LB_RELEASE", "2026.12.0")
+    current_release.cache_clear()
+    job = runner.start("build", {}, launcher).job
+    assert jobs.get_job(job.job_id).release == "2026.12.0"
+    # A runner of the next release claims it: the attempt is the runner's.
+    monkeypatch.setenv("LB_RELEASE", "2026.12.1")
+    current_release.cache_clear()
+    jobs.claim(job.job_id, heartbeat_s=1.0)
+    jobs.finish_job(jobs.get_job(job.job_id), result={})
+    current_release.cache_clear()
+    view = jobs.job_view(jobs.get_job(job.job_id))
+    assert view["release"] == "2026.12.1"
+    assert view["history"][-1]["release"] == "2026.12.1"
+    report = kpis.recent(days=1)["by_release"]
+    assert report["2026.12.1"]["build"]["duration_s"]["samples"] >= 1
+
+
 def test_the_jobs_route_pages_with_a_signed_cursor(launcher, client):
     for _ in range(3):
         runner.start("site", {}, launcher)

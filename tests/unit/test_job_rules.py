@@ -119,7 +119,9 @@ def test_a_job_type_without_a_runner_cannot_be_launched():
         launchers.entrypoint_args(_job("backup"))
 
 
-def _attempt(n: int, state: str, started: bool, seconds: float = 0.0) -> dict:
+def _attempt(
+    n: int, state: str, started: bool, seconds: float = 0.0, release: str = "r1"
+) -> dict:
     start = T0 + timedelta(minutes=n)
     return {
         "attempt": n,
@@ -128,6 +130,7 @@ def _attempt(n: int, state: str, started: bool, seconds: float = 0.0) -> dict:
         "started_at": jobs.iso(start) if started else None,
         "finished_at": jobs.iso(start + timedelta(seconds=seconds)),
         "error": None if state == "succeeded" else "boom",
+        "release": release,
     }
 
 
@@ -146,6 +149,7 @@ def _finished(job_id: str, job_type: str, *attempts: dict) -> JobRecord:
         ),
         finished_at=datetime.fromisoformat(last["finished_at"]),
         error=last["error"],
+        release=last["release"],
     )
 
 
@@ -166,6 +170,30 @@ def test_kpis_count_attempts_start_ups_errors_and_durations():
     assert build["duration_s"] == {"p50": 10.0, "p95": 30.0, "samples": 2}
     assert report["all"]["jobs"] == 4
     assert report["by_type"]["site"]["error_rate"] == 0.0
+
+
+def test_kpis_per_release_count_each_attempt_for_the_code_that_ran_it():
+    records = [
+        # Failed on release r1; its retry succeeded on r2.
+        _finished(
+            "b1",
+            "build",
+            _attempt(1, "failed", True, 5, release="r1"),
+            _attempt(2, "succeeded", True, 20, release="r2"),
+        ),
+        _finished("b2", "build", _attempt(1, "succeeded", True, 40, release="r2")),
+        _finished("s1", "site", _attempt(1, "failed", False, release="r1")),
+    ]
+    report = kpis.summarise(records)["by_release"]
+    assert sorted(report) == ["r1", "r2"]
+    old, new = report["r1"], report["r2"]
+    assert old["all"]["attempts"] == 2
+    assert old["all"]["error_rate"] == 1.0
+    assert old["all"]["startup_success_rate"] == 0.5  # the site job never started
+    assert old["build"]["jobs"] == 1 and old["site"]["jobs"] == 1
+    assert new["build"]["error_rate"] == 0.0
+    assert new["build"]["duration_s"] == {"p50": 20.0, "p95": 40.0, "samples": 2}
+    assert "site" not in new
 
 
 def test_kpis_of_no_jobs_have_no_rates():

@@ -1,0 +1,126 @@
+"""X-Ray in the cloud configuration: database and storage calls become subsegments.
+
+The SDK is real and so are the calls (dynalite and SeaweedFS); in place of the
+X-Ray daemon a UDP socket on 127.0.0.1 receives the segment documents the SDK
+sends, exactly as the daemon beside a Lambda function would. The SDK patches
+botocore for the whole process, so the traced calls run in a child process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from chalicelib.settings import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+TRACED_CALLS = """
+import dataclasses, uuid
+from aws_xray_sdk.core import xray_recorder
+from chalicelib import models, tracing
+from chalicelib.models import BuildRecord
+from chalicelib.settings import get_settings
+from chalicelib.storage import ObjectStore
+
+local = get_settings()
+models.bind(local)
+tracing.configure(dataclasses.replace(local, stage="dev"))
+xray_recorder.begin_segment("trace-test")
+store = ObjectStore(local)
+key = f"trace-test/{uuid.uuid4().hex}.txt"
+store.put_once(local.builds_bucket, key, b"probe")
+store.get(local.builds_bucket, key)
+list(BuildRecord.scan(limit=1))
+xray_recorder.end_segment()
+"""
+
+
+def _received(sock: socket.socket) -> list[dict]:
+    documents = []
+    sock.settimeout(2.0)
+    while True:
+        try:
+            packet = sock.recv(65535).decode()
+        except TimeoutError:
+            return documents
+        # Each packet is a header line, then one segment document.
+        header, _, body = packet.partition("\n")
+        assert json.loads(header)["format"] == "json"
+        documents.append(json.loads(body))
+
+
+def _subsegments(document: dict) -> list[dict]:
+    found = []
+    for child in document.get("subsegments", []):
+        found.append(child)
+        found.extend(_subsegments(child))
+    return found
+
+
+def test_database_and_storage_calls_are_traced_as_subsegments(settings):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
+        daemon.bind(("127.0.0.1", 0))
+        port = daemon.getsockname()[1]
+        env = {
+            **os.environ,
+            "AWS_XRAY_SDK_ENABLED": "true",
+            "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", TRACED_CALLS],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        documents = _received(daemon)
+    segments = [d for d in documents if d.get("name") == "trace-test"]
+    assert len(segments) == 1
+    calls = {
+        (sub["name"], sub.get("aws", {}).get("operation"))
+        for sub in _subsegments(segments[0])
+    }
+    assert ("s3", "PutObject") in calls
+    assert ("s3", "GetObject") in calls
+    assert ("dynamodb", "Scan") in calls
+    table = f"{settings.table_prefix}-builds"
+    tables = {
+        sub["aws"].get("table_name")
+        for sub in _subsegments(segments[0])
+        if sub["name"] == "dynamodb"
+    }
+    assert table in tables
+
+
+def test_the_local_stage_sends_no_trace(settings):
+    script = (
+        TRACED_CALLS.replace('dataclasses.replace(local, stage="dev")', "local")
+        .replace('xray_recorder.begin_segment("trace-test")', "")
+        .replace("xray_recorder.end_segment()", "")
+    )
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
+        daemon.bind(("127.0.0.1", 0))
+        port = daemon.getsockname()[1]
+        env = {
+            **os.environ,
+            "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}",
+        }
+        env.pop("AWS_XRAY_SDK_ENABLED", None)
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert _received(daemon) == []
