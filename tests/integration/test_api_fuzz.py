@@ -88,7 +88,9 @@ def _schema():
     [result.ok() for result in _schema().get_all_operations()],
     ids=lambda operation: operation.label,
 )
-def test_no_operation_answers_5xx_or_breaks_its_schema(operation, sample_build):
+def test_no_operation_answers_5xx_or_breaks_its_schema(
+    operation, sample_build, compared_builds
+):
     reads.ANSWERS.clear()
     statuses: list[int] = []
 
@@ -110,6 +112,9 @@ def test_no_operation_answers_5xx_or_breaks_its_schema(operation, sample_build):
             parameters["build_ref"] = sample_build.build_id
         if system_id and "system_id" in parameters:
             parameters["system_id"] = system_id
+        if real_build and "old_id" in parameters:
+            parameters["old_id"] = compared_builds.old_id
+            parameters["new_id"] = compared_builds.new_id
         response = case.call_and_validate(checks=CHECKS)
         statuses.append(response.status_code)
 
