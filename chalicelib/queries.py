@@ -19,7 +19,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib import cursors, designations, names, sectors
+from chalicelib import cursors, sectors
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.models import ACTIVE_POINTER_ID, BuildRecord, NameItem, SystemItem
 from chalicelib.schemas import SystemListQuery
@@ -453,10 +453,13 @@ def _has_more(
     return index + 1 < len(ordered) or group[-1].system_id != last.system_id
 
 
-# Search
+# Search. Only search reads designations and names (a costly import, with the
+# constellation tables): imported on its first call, not on every cold start.
 
 
 def _hip_hit(build_id: str, query: str) -> dict | None:
+    from chalicelib import designations
+
     parsed = designations.parse_catalogue_id(query)
     if parsed is None or parsed[0] != "hip":
         return None
@@ -473,6 +476,8 @@ _KEYS_CACHE_MAX = 50_000
 
 def _system_keys(build_id: str, system_ids: set[str]) -> dict[str, tuple[str, ...]]:
     """Every key each system is indexed under (from its record, cached: immutable)."""
+    from chalicelib import names
+
     wanted = {sid for sid in system_ids if (build_id, sid) not in _KEYS_CACHE}
     if wanted:
         if len(_KEYS_CACHE) > _KEYS_CACHE_MAX:
@@ -490,6 +495,8 @@ def _system_keys(build_id: str, system_ids: set[str]) -> dict[str, tuple[str, ..
 
 def _first_match(key: str, system_id: str, keys: tuple[str, ...]) -> str | None:
     """The sort key at which a system is listed for `key`: exact, else the least."""
+    from chalicelib import names
+
     if key in keys:
         return names.sort_key(key, system_id)
     matching = [names.sort_key(k, system_id) for k in keys if k.startswith(key)]
@@ -497,6 +504,8 @@ def _first_match(key: str, system_id: str, keys: tuple[str, ...]) -> str | None:
 
 
 def _name_pages(build_id: str, key: str, prefix: str, after: str | None, size: int):
+    from chalicelib import names
+
     partition = names.partition_key(build_id, key)
     start = None
     if after is not None:
@@ -518,6 +527,8 @@ def search(build_id: str, query: str, limit: int, cursor: str | None = None) -> 
     A system is listed at its first matching key in that order, a rule that
     needs no memory of earlier pages, so pages never repeat or skip a system.
     """
+    from chalicelib import designations, names
+
     try:
         key = designations.normalise(query)
         hip = _hip_hit(build_id, query) if cursor is None else None
@@ -565,6 +576,8 @@ def search(build_id: str, query: str, limit: int, cursor: str | None = None) -> 
 
 
 def _hip_system_id(query: str) -> str | None:
+    from chalicelib import designations
+
     parsed = designations.parse_catalogue_id(query)
     return f"hip-{parsed[1]}" if parsed and parsed[0] == "hip" else None
 
