@@ -236,7 +236,7 @@ class PlanetListQuery(PageQuery):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=100)
     known: FlagParam | None = Field(None, description="only (not) known planets")
     inferred: FlagParam | None = Field(
-        None, description="only (not) inferred planets; v1 worlds have none"
+        None, description="only (not) inferred planets (drawn by the model)"
     )
     in_hz: FlagParam | None = Field(
         None,
