@@ -20,6 +20,7 @@ from chalicelib import (
     openapi,
     queries,
     reads,
+    reports,
     routes_ops,
     runner,
     schemas,
@@ -28,6 +29,7 @@ from chalicelib import (
 )
 from chalicelib.api import (
     CORS,
+    IMMUTABLE,
     NO_STORE,
     SHORT,
     answer_other_methods,
@@ -219,6 +221,73 @@ def search(build_ref):
         client=_client(),
     )
     return json_response(body, cache=build.cache_control)
+
+
+@public_route(
+    app,
+    "/builds/{build_ref}/quality",
+    operation_id="getQualityReport",
+    summary="A build's quality report: what the pipeline counted, kept and dropped",
+    response=schemas.QualityReport,
+    query=schemas.EmptyQuery,
+    path_model=schemas.BuildPath,
+    errors=BUILD_ERRORS,
+)
+def get_quality_report(build_ref):
+    parse_path(schemas.BuildPath, build_ref=build_ref)
+    _query(schemas.EmptyQuery)
+    build = reads.resolve(build_ref)
+    body = reads.answer(
+        build,
+        ("quality",),
+        lambda: {
+            "build_id": build.build_id,
+            "report": reports.quality_report(build.build_id),
+        },
+    )
+    return json_response(body, cache=build.cache_control)
+
+
+@public_route(
+    app,
+    "/builds/{build_ref}/comparisons",
+    operation_id="listComparisons",
+    summary="Comparisons in which a build is the old or the new side",
+    response=schemas.ComparisonPage,
+    query=schemas.ComparisonListQuery,
+    path_model=schemas.BuildPath,
+    errors=BUILD_ERRORS,
+    cache="30 s (a later build adds a comparison)",
+)
+def list_comparisons(build_ref):
+    parse_path(schemas.BuildPath, build_ref=build_ref)
+    q = _query(schemas.ComparisonListQuery)
+    build = reads.resolve(build_ref)
+    page = reports.list_comparisons(build.build_id, q.limit, q.cursor)
+    # Not immutable: a build published later is compared with this one.
+    return json_response(page.as_dict(), cache=SHORT)
+
+
+@public_route(
+    app,
+    "/comparisons/{old_id}/{new_id}",
+    operation_id="getComparison",
+    summary="The report comparing one build with the next",
+    response=schemas.ComparisonReport,
+    query=schemas.EmptyQuery,
+    path_model=schemas.ComparisonPath,
+    errors=BUILD_ERRORS,
+    cache="immutable",
+)
+def get_comparison(old_id, new_id):
+    parse_path(schemas.ComparisonPath, old_id=old_id, new_id=new_id)
+    _query(schemas.EmptyQuery)
+    key = ("comparison", old_id, new_id)
+    body = reads.ANSWERS.get(key)
+    if body is None:
+        body = reports.comparison_report(old_id, new_id)
+        reads.ANSWERS.put(key, body, size=reads.size_of(body))
+    return json_response(body, cache=IMMUTABLE)
 
 
 # --- Operations (issue 7): the ops routes and the trigger handlers -----------

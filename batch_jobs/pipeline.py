@@ -19,7 +19,7 @@ from pathlib import Path
 
 from batch_jobs import compare, inference, publish, sources
 from batch_jobs.world import World, assemble_world
-from chalicelib import builds, jobs
+from chalicelib import builds, jobs, reports
 from chalicelib.settings import Settings
 from chalicelib.storage import ObjectStore
 
@@ -131,7 +131,7 @@ def write_comparison(
     if pointer is None or pointer.active_build_id == build_id:
         return None
     old_id = pointer.active_build_id
-    prefix = f"comparisons/{old_id}__{build_id}"
+    prefix = reports.comparison_prefix(old_id, build_id)
     old = compare.parse_systems(store.get(bucket, f"builds/{old_id}/systems.jsonl.gz"))
     report = compare.compare_worlds(old, world.systems, old_id=old_id, new_id=build_id)
     store.put_once(bucket, f"{prefix}/report.json", _json_bytes(report))

@@ -12,9 +12,10 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+if TYPE_CHECKING:
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 # The handlers `configure` installed, so that a second call replaces them.
 _installed: list[logging.Handler] = []
@@ -32,6 +33,10 @@ def configure(
     service: str, level: int = logging.INFO, stream: TextIO | None = None, **keys
 ) -> LambdaPowertoolsFormatter:
     """Send every log record as one JSON line to `stream` (default stderr)."""
+    # Imported here: Powertools' package loads its metrics and tracer too, a
+    # cost only the processes that log JSON should pay.
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
     root = logging.getLogger()
     if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         # The runtime's own plain-text handler would print every line twice.

@@ -42,8 +42,12 @@ Read-only access to a versioned 3D world of the solar neighbourhood.
 - Errors share one shape, `{"error": {"code", "message", "parameter"}}`.
 - near, box and search queries are rate-limited per client (429 with
   `Retry-After`); cached answers are not counted.
-- v1 worlds hold known planets only: no inferred planets and no habitable-zone
-  flags yet, so filters on them return empty lists.
+- Planets are known (catalogued) or inferred (drawn by an occurrence model,
+  which each inferred planet names); only inferred planets carry the
+  habitable-zone flag `in_hz` so far.
+- Build quality reports and build comparison reports are served as the
+  pipeline stored them, under `/builds/{world_build_id}/quality` and
+  `/comparisons/{old_id}/{new_id}`.
 """
 
 

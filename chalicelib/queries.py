@@ -19,7 +19,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib import cursors, designations, names, sectors
+from chalicelib import cursors, sectors
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.models import ACTIVE_POINTER_ID, BuildRecord, NameItem, SystemItem
 from chalicelib.schemas import SystemListQuery
@@ -39,6 +39,47 @@ PLANET_MARKERS = {
     "inferred": '"inferred":true',
 }
 HZ_MARKERS = {True: '"in_hz":true', False: '"in_hz":false'}
+PLANET_KINDS = {"any": None, "known": "known", "inferred": "inferred"}
+
+
+@dataclass(frozen=True)
+class PlanetFilter:
+    """Which systems a list keeps: those with at least one planet of this kind.
+
+    A planet matches as on the planets route: its `known` or `inferred` field is
+    true, and its `in_hz` field is the value asked for (a planet without the
+    field matches neither value). An empty filter keeps every system.
+    """
+
+    planets: str | None = None
+    in_hz: bool | None = None
+
+    def __bool__(self) -> bool:
+        return self.planets is not None or self.in_hz is not None
+
+    def matches(self, planets: Iterable[dict]) -> bool:
+        """Whether a system with these planets is kept."""
+        if not self:
+            return True
+        kind = PLANET_KINDS[self.planets] if self.planets is not None else None
+        return any(
+            (kind is None or planet.get(kind) is True)
+            and (self.in_hz is None or planet.get("in_hz") is self.in_hz)
+            for planet in planets
+        )
+
+    def condition(self) -> Any:
+        """A DynamoDB filter on the system's JSON record that keeps a superset."""
+        condition = None
+        if self.planets is not None:
+            condition = SystemItem.doc.contains(PLANET_MARKERS[self.planets])
+        if self.in_hz is not None:
+            hz = SystemItem.doc.contains(HZ_MARKERS[self.in_hz])
+            condition = hz if condition is None else condition & hz
+        return condition
+
+    def __str__(self) -> str:
+        return f"{self.planets}:{self.in_hz}"
 
 
 @dataclass(frozen=True)
@@ -166,35 +207,31 @@ def _summary(item: SystemItem, distance: float | None = None) -> dict:
 
 def list_systems(
     build_id: str,
-    planets: str | None,
-    in_hz: bool | None,
+    wanted: PlanetFilter,
     limit: int,
     cursor: str | None,
 ) -> Page:
     """Every system of a build by id, optionally only those with such planets.
 
-    The filter runs in DynamoDB, so a sparse filter may give short pages: each
-    request reads at most MAX_PAGES_PER_REQUEST pages before it answers.
+    DynamoDB filters on markers in the system's record (a superset) and each
+    kept record is checked exactly, so a sparse filter may give short pages:
+    each request reads at most MAX_PAGES_PER_REQUEST pages before it answers.
     """
-    scope = f"systems:{build_id}:{planets}:{in_hz}"
+    scope = f"systems:{build_id}:{wanted}"
     after = _position(cursor, scope, "after", str)
-    condition = None
-    if planets is not None:
-        condition = SystemItem.doc.contains(PLANET_MARKERS[planets])
-    if in_hz is not None:
-        hz = SystemItem.doc.contains(HZ_MARKERS[in_hz])
-        condition = hz if condition is None else condition & hz
     results = SystemItem.query(
         build_id,
         range_key_condition=None if after is None else SystemItem.system_id > after,
-        filter_condition=condition,
-        attributes_to_get=SUMMARY_ATTRIBUTES,
+        filter_condition=wanted.condition(),
+        attributes_to_get=SUMMARY_ATTRIBUTES + (["doc"] if wanted else []),
         page_size=QUERY_PAGE_ITEMS,
     )
     items: list[dict] = []
     for pages_read, page in enumerate(_pages(results, SystemItem), start=1):
         evaluated = results.page_iter.last_evaluated_key
         for item in page:
+            if wanted and not wanted.matches(json.loads(item.doc).get("planets") or ()):
+                continue
             items.append(_summary(item))
             if len(items) == limit:
                 ended = item is page[-1] and evaluated is None
@@ -211,13 +248,49 @@ def list_systems(
 def systems(build_id: str, query: SystemListQuery) -> Page:
     """The page a systems-list query asks for, by its selector."""
     q = query
+    wanted = PlanetFilter(q.planets, q.in_hz)
     if q.near is not None and q.radius is not None:
-        return near(build_id, q.near, q.radius, q.limit, q.cursor)
+        return near(build_id, q.near, q.radius, q.limit, q.cursor, wanted)
     if q.box is not None:
-        return box(build_id, q.box, q.limit, q.cursor)
+        return box(build_id, q.box, q.limit, q.cursor, wanted)
     if q.sector is not None:
-        return sector(build_id, q.sector, q.limit, q.cursor)
-    return list_systems(build_id, q.planets, q.in_hz, q.limit, q.cursor)
+        return sector(build_id, q.sector, q.limit, q.cursor, wanted)
+    return list_systems(build_id, wanted, q.limit, q.cursor)
+
+
+_PLANETS_CACHE: dict[tuple[str, str], tuple[dict, ...]] = {}
+_PLANETS_CACHE_MAX = 50_000
+
+
+def _planets_of(build_id: str, system_ids: Iterable[str]) -> dict[str, tuple]:
+    """The planets of each system, with only the fields the planet filters read.
+
+    The sector index carries no planet data, so the records are read in batches;
+    builds are immutable, so what was read is kept for later pages and queries.
+    """
+    ids = set(system_ids)
+    missing = [sid for sid in ids if (build_id, sid) not in _PLANETS_CACHE]
+    if missing:
+        if len(_PLANETS_CACHE) + len(missing) > _PLANETS_CACHE_MAX:
+            _PLANETS_CACHE.clear()
+        found = SystemItem.batch_get(
+            [(build_id, sid) for sid in missing], attributes_to_get=["system_id", "doc"]
+        )
+        for item in found:
+            planets = json.loads(item.doc).get("planets") or ()
+            _PLANETS_CACHE[(build_id, item.system_id)] = tuple(
+                {k: p[k] for k in ("known", "inferred", "in_hz") if k in p}
+                for p in planets
+            )
+    return {sid: _PLANETS_CACHE.get((build_id, sid), ()) for sid in ids}
+
+
+def _with_planets(
+    build_id: str, items: list[SystemItem], wanted: PlanetFilter
+) -> set[str]:
+    """The ids of those of `items` whose planets pass `wanted`."""
+    planets = _planets_of(build_id, (item.system_id for item in items))
+    return {sid for sid, found in planets.items() if wanted.matches(found)}
 
 
 def _read_sector(
@@ -248,9 +321,10 @@ def near(
     radius: float,
     limit: int,
     cursor: str | None = None,
+    wanted: PlanetFilter = PlanetFilter(),
 ) -> Page:
     """Systems within `radius` pc of `centre`, nearest first, one page at a time."""
-    scope = f"near:{build_id}:{centre}:{radius}"
+    scope = f"near:{build_id}:{centre}:{radius}:{wanted}"
     offset = _position(cursor, scope, "offset", int) or 0
     touched = list(sectors.sectors_touching_sphere(centre, radius))
     hits = []
@@ -258,6 +332,9 @@ def near(
         distance = math.dist(centre, (item.x_pc, item.y_pc, item.z_pc))
         if distance <= radius:
             hits.append((distance, item))
+    if wanted:
+        kept = _with_planets(build_id, [item for _, item in hits], wanted)
+        hits = [hit for hit in hits if hit[1].system_id in kept]
     hits.sort(key=lambda hit: (hit[0], hit[1].system_id))
     logger.debug(
         "near %s r=%s: %d sectors, %d hits", centre, radius, len(touched), len(hits)
@@ -291,13 +368,15 @@ def box(
     corners: tuple[float, ...],
     limit: int,
     cursor: str | None = None,
+    wanted: PlanetFilter = PlanetFilter(),
 ) -> Page:
     """Systems inside an axis-aligned box, ordered by sector, then by id."""
     low = tuple(min(a, b) for a, b in zip(corners[:3], corners[3:]))
     high = tuple(max(a, b) for a, b in zip(corners[:3], corners[3:]))
-    scope = f"box:{build_id}:{low}:{high}"
+    scope = f"box:{build_id}:{low}:{high}:{wanted}"
+    touched = _sectors_of_box(low, high)
     return _walk_sectors(
-        build_id, _sectors_of_box(low, high), _inside(low, high), scope, limit, cursor
+        build_id, touched, _inside(low, high), scope, limit, cursor, wanted
     )
 
 
@@ -306,10 +385,15 @@ def sector(
     index: tuple[int, int, int],
     limit: int,
     cursor: str | None = None,
+    wanted: PlanetFilter = PlanetFilter(),
 ) -> Page:
     """Every system of one 20 pc sector, by id."""
-    scope = f"sector:{build_id}:{index}"
-    return _walk_sectors(build_id, [index], lambda _: True, scope, limit, cursor)
+    scope = f"sector:{build_id}:{index}:{wanted}"
+    return _walk_sectors(build_id, [index], _anywhere, scope, limit, cursor, wanted)
+
+
+def _anywhere(_item: SystemItem) -> bool:
+    return True
 
 
 def _walk_sectors(
@@ -319,8 +403,13 @@ def _walk_sectors(
     scope: str,
     limit: int,
     cursor: str | None,
+    wanted: PlanetFilter = PlanetFilter(),
 ) -> Page:
-    """Walk sectors in order, resuming strictly after the cursor's (sector, id)."""
+    """Walk sectors in order, resuming strictly after the cursor's (sector, id).
+
+    `keep` tests a system's position; `wanted` its planets, read for the
+    systems `keep` passes, one batch of sectors at a time.
+    """
     position = _position(cursor, scope, "at", list)
     start, after = 0, None
     if position is not None:
@@ -337,9 +426,13 @@ def _walk_sectors(
             after = None
         else:
             groups = list(_read_sectors(build_id, batch))
+        kept = None
+        if wanted:
+            placed = [item for group in groups for item in group if keep(item)]
+            kept = _with_planets(build_id, placed, wanted)
         for offset, group in enumerate(groups):
             for item in group:
-                if not keep(item):
+                if not keep(item) or (kept is not None and item.system_id not in kept):
                     continue
                 items.append(_summary(item))
                 if len(items) == limit:
@@ -360,10 +453,13 @@ def _has_more(
     return index + 1 < len(ordered) or group[-1].system_id != last.system_id
 
 
-# Search
+# Search. Only search reads designations and names (a costly import, with the
+# constellation tables): imported on its first call, not on every cold start.
 
 
 def _hip_hit(build_id: str, query: str) -> dict | None:
+    from chalicelib import designations
+
     parsed = designations.parse_catalogue_id(query)
     if parsed is None or parsed[0] != "hip":
         return None
@@ -380,6 +476,8 @@ _KEYS_CACHE_MAX = 50_000
 
 def _system_keys(build_id: str, system_ids: set[str]) -> dict[str, tuple[str, ...]]:
     """Every key each system is indexed under (from its record, cached: immutable)."""
+    from chalicelib import names
+
     wanted = {sid for sid in system_ids if (build_id, sid) not in _KEYS_CACHE}
     if wanted:
         if len(_KEYS_CACHE) > _KEYS_CACHE_MAX:
@@ -397,6 +495,8 @@ def _system_keys(build_id: str, system_ids: set[str]) -> dict[str, tuple[str, ..
 
 def _first_match(key: str, system_id: str, keys: tuple[str, ...]) -> str | None:
     """The sort key at which a system is listed for `key`: exact, else the least."""
+    from chalicelib import names
+
     if key in keys:
         return names.sort_key(key, system_id)
     matching = [names.sort_key(k, system_id) for k in keys if k.startswith(key)]
@@ -404,6 +504,8 @@ def _first_match(key: str, system_id: str, keys: tuple[str, ...]) -> str | None:
 
 
 def _name_pages(build_id: str, key: str, prefix: str, after: str | None, size: int):
+    from chalicelib import names
+
     partition = names.partition_key(build_id, key)
     start = None
     if after is not None:
@@ -425,6 +527,8 @@ def search(build_id: str, query: str, limit: int, cursor: str | None = None) -> 
     A system is listed at its first matching key in that order, a rule that
     needs no memory of earlier pages, so pages never repeat or skip a system.
     """
+    from chalicelib import designations, names
+
     try:
         key = designations.normalise(query)
         hip = _hip_hit(build_id, query) if cursor is None else None
@@ -472,6 +576,8 @@ def search(build_id: str, query: str, limit: int, cursor: str | None = None) -> 
 
 
 def _hip_system_id(query: str) -> str | None:
+    from chalicelib import designations
+
     parsed = designations.parse_catalogue_id(query)
     return f"hip-{parsed[1]}" if parsed and parsed[0] == "hip" else None
 

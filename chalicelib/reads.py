@@ -7,6 +7,7 @@ served from it without touching the rate limit or the database.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -48,6 +49,14 @@ def resolve(build_ref: str) -> Resolved:
     return Resolved(record, immutable, cache)
 
 
+def size_of(body: dict) -> int:
+    """A cheap estimate of an answer's size in characters, for the cache's bound."""
+    items = body.get("items")
+    if isinstance(items, list):
+        return len(items) * 200
+    return len(json.dumps(body, separators=(",", ":")))
+
+
 def current_limit() -> ratelimits.Limit:
     """The stage's per-client limit for expensive queries."""
     return ratelimits.Limit.from_settings(get_settings())
@@ -76,5 +85,5 @@ def answer(
         ratelimits.take(kind, bucket, current_limit())
     body = compute()
     if resolved.immutable:
-        ANSWERS.put(cache_key, body, size=len(body.get("items", ())) * 200)
+        ANSWERS.put(cache_key, body, size=size_of(body))
     return body

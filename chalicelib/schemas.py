@@ -32,6 +32,7 @@ MAX_SECTOR_INDEX = 10_000
 _NUMBER = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
 _INT = r"[-+]?\d{1,5}"
 BUILD_REF_PATTERN = r"^(active|[A-Za-z0-9][A-Za-z0-9._-]{0,127})$"
+BUILD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 SYSTEM_ID_PATTERN = r"^[a-z0-9][a-z0-9._+-]{0,199}$"
 
 
@@ -162,8 +163,8 @@ class SystemListQuery(PageQuery):
     """Query of `GET /builds/{build_ref}/systems`: at most one spatial selector.
 
     With `near` (and `radius`) the list is nearest first; with `box` or `sector`
-    it is ordered by sector, then id; with none it is the whole build by id, and
-    the planet filters apply.
+    it is ordered by sector, then id; with none it is the whole build by id. The
+    planet filters apply to every one of them.
     """
 
     near: Point | None = Field(None, description="centre of a sphere (with radius)")
@@ -179,15 +180,16 @@ class SystemListQuery(PageQuery):
     planets: Literal["any", "known", "inferred"] | None = Field(
         None,
         description=(
-            "only systems with at least one planet of this kind (whole-build list "
-            "only); v1 worlds hold known planets only"
+            "only systems with at least one planet of this kind (known: "
+            "catalogued; inferred: drawn by the occurrence model); with in_hz, "
+            "that same planet must carry the habitable-zone flag asked for"
         ),
     )
     in_hz: FlagParam | None = Field(
         None,
         description=(
             "only systems with a planet flagged inside (true) or outside (false) "
-            "its habitable zone; v1 worlds carry no such flag, so this is empty"
+            "its habitable zone; planets without the flag match neither"
         ),
     )
 
@@ -213,13 +215,6 @@ class SystemListQuery(PageQuery):
             raise _ParameterError(
                 "sector", f"sector indices must lie within +-{MAX_SECTOR_INDEX}"
             )
-        if chosen:
-            for name in ("planets", "in_hz"):
-                if getattr(self, name) is not None:
-                    raise _ParameterError(
-                        name,
-                        f"{name} filters the whole-build list only, not {chosen[0]}",
-                    )
         return self
 
 
@@ -241,7 +236,7 @@ class PlanetListQuery(PageQuery):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=100)
     known: FlagParam | None = Field(None, description="only (not) known planets")
     inferred: FlagParam | None = Field(
-        None, description="only (not) inferred planets; v1 worlds have none"
+        None, description="only (not) inferred planets (drawn by the model)"
     )
     in_hz: FlagParam | None = Field(
         None,
@@ -270,6 +265,25 @@ class SystemPath(BuildPath):
 
     system_id: str = Field(
         pattern=SYSTEM_ID_PATTERN, description="`sol`, `hip-70890`, `nasa-trappist-1`"
+    )
+
+
+class ComparisonListQuery(PageQuery):
+    """Query of `GET /builds/{build_ref}/comparisons`."""
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=100)
+
+
+class ComparisonPath(BaseModel):
+    """Path parameters naming a comparison: the build before and the build after."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    old_id: str = Field(
+        pattern=BUILD_ID_PATTERN, description="the world_build_id compared from"
+    )
+    new_id: str = Field(
+        pattern=BUILD_ID_PATTERN, description="the world_build_id compared to"
     )
 
 
@@ -431,6 +445,47 @@ class SearchPage(Page):
     items: list[SearchHit]
 
 
+class ComparisonSummary(Response):
+    """One stored comparison of two builds, and where its report is."""
+
+    old_id: str
+    new_id: str
+    side: Literal["old", "new"] = Field(
+        description="which side of the comparison the listed build is on"
+    )
+    report: str = Field(description="the path of the report, under this API")
+
+
+class ComparisonPage(Page):
+    """A page of a build's comparisons, by old_id then new_id."""
+
+    items: list[ComparisonSummary]
+
+
+class ComparisonReport(Response):
+    """A build comparison report as the pipeline stored it (`batch_jobs.compare`).
+
+    Stars and planets added, removed and changed beyond tolerances, with samples,
+    and shifts of the distance, temperature and planets-per-system distributions.
+    """
+
+    format: str
+    old_id: str
+    new_id: str
+    counts: dict[str, Any]
+    stars: dict[str, Any]
+    planets: dict[str, Any]
+
+
+class QualityReport(Response):
+    """A build's quality report: what the pipeline counted, kept and dropped."""
+
+    build_id: str
+    report: dict[str, Any] = Field(
+        description="the report as the pipeline stored it: one entry per check"
+    )
+
+
 class OpenApiDocument(Response):
     """The OpenAPI 3.1 document itself."""
 
@@ -448,5 +503,8 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     SystemPage,
     PlanetPage,
     SearchPage,
+    ComparisonPage,
+    ComparisonReport,
+    QualityReport,
     OpenApiDocument,
 )

@@ -106,6 +106,50 @@ def sample_build(settings):
     return run_build(settings, overrides=overrides, activate=False)
 
 
+@dataclass(frozen=True)
+class ComparedBuilds:
+    """Two published builds and the comparison report stored for the pair."""
+
+    old_id: str
+    new_id: str
+
+
+@pytest.fixture(scope="session")
+def compared_builds(settings, sample_build, tmp_path_factory):
+    """The sample build and a second one without its last planet, compared.
+
+    The pipeline compares a new build with the active one; the sample build is
+    never active, so the pair's report is written here the way the pipeline
+    writes it, under the key the pipeline uses. (The second build's table is
+    one of its own: other tests build the 2020 one and expect to be first.)
+    """
+    import json
+
+    from batch_jobs import compare
+    from batch_jobs.pipeline import run_build
+    from chalicelib import reports
+    from chalicelib.storage import ObjectStore
+
+    data = REPO / "tests" / "data"
+    overrides = {role: data / name for role, name in SAMPLE_SOURCES.items()}
+    fewer = tmp_path_factory.mktemp("compared") / "exoplanets_one_fewer.csv"
+    lines = (data / SAMPLE_SOURCES["exoplanets"]).read_text().splitlines()
+    fewer.write_text("\n".join(lines[:-1]) + "\n")
+    overrides["exoplanets"] = fewer
+    newer = run_build(settings, overrides=overrides, activate=False)
+    store, bucket = ObjectStore(settings), settings.builds_bucket
+    old_id, new_id = sample_build.build_id, newer.build_id
+    worlds = [
+        compare.parse_systems(store.get(bucket, f"builds/{build}/systems.jsonl.gz"))
+        for build in (old_id, new_id)
+    ]
+    report = compare.compare_worlds(*worlds, old_id=old_id, new_id=new_id)
+    body = json.dumps(report, sort_keys=True, allow_nan=False, indent=1).encode()
+    prefix = reports.comparison_prefix(old_id, new_id)
+    store.put_once(bucket, f"{prefix}/{reports.REPORT_NAME}", body)
+    return ComparedBuilds(old_id, new_id)
+
+
 @pytest.fixture(scope="session")
 def api(published_build):
     """A Chalice test client over the app, with a published active build."""

@@ -33,6 +33,15 @@ def _system(n: int, rng: random.Random) -> dict:
     planets = []
     if n % 37 == 0:  # sparse: 18 hosts in 640
         planets.append({"name": f"Sample {n:03d} b", "known": True, "inferred": False})
+    if n % 13 == 0:  # 50 systems; a third of them with a planet in the zone
+        planets.append(
+            {
+                "name": f"Sample {n:03d} i1",
+                "known": False,
+                "inferred": True,
+                "in_hz": n % 3 == 0,
+            }
+        )
     return {
         "system_id": f"syn-{n:04d}",
         "name": names[0],
@@ -110,17 +119,94 @@ def test_whole_build_list_gives_every_system_once_in_id_order(client, world):
     assert pages >= SYSTEMS // 7
 
 
+def _passes(system: dict, planets: str | None, in_hz: bool | None) -> bool:
+    """The planet filters' meaning, by brute force: one planet passes them all."""
+    return any(
+        (planets in (None, "any") or planet[planets] is True)
+        and (in_hz is None or planet.get("in_hz") is in_hz)
+        for planet in system["planets"]
+    )
+
+
+# Sparse filters: 18 known hosts, 17 with an inferred planet in the zone, 33
+# with one outside it, and none with a known planet in the zone (whose markers
+# are all in system 0's record: a filter on markers alone would list it).
+FILTERS = [
+    ("planets=known", "known", None),
+    ("planets=inferred&in_hz=true", "inferred", True),
+    ("in_hz=false", None, False),
+    ("planets=known&in_hz=true", "known", True),
+]
+
+
 def test_sparse_planet_filter_walks_short_pages_to_every_host_once(client, world):
     items, pages = _walk(client, f"/builds/{BUILD_ID}/systems?limit=5&planets=known")
-    hosts = sorted(s["system_id"] for s in world if s["planets"])
+    hosts = sorted(s["system_id"] for s in world if _passes(s, "known", None))
     assert _ids(items) == hosts
     # 640 items in DynamoDB pages of 11, at most 3 per request: many short pages.
     assert pages > len(hosts) // 5 + 5
 
 
-def test_filter_on_a_flag_no_v1_planet_has_gives_an_empty_list(client):
-    items, _ = _walk(client, f"/builds/{BUILD_ID}/systems?limit=50&in_hz=true")
-    assert items == []
+@pytest.mark.parametrize(("query", "planets", "in_hz"), FILTERS)
+def test_planet_filters_list_each_matching_system_once(
+    client, world, query, planets, in_hz
+):
+    items, _ = _walk(client, f"/builds/{BUILD_ID}/systems?limit=4&{query}")
+    expected = sorted(s["system_id"] for s in world if _passes(s, planets, in_hz))
+    assert _ids(items) == expected
+    if planets == "known" and in_hz:
+        assert expected == []
+    else:
+        assert len(expected) >= 17
+
+
+@pytest.mark.parametrize(("query", "planets", "in_hz"), FILTERS)
+def test_near_with_planet_filters_is_the_brute_force_answer(
+    client, world, query, planets, in_hz
+):
+    centre, radius = (3.0, -4.0, 5.0), 40.0
+    path = f"/builds/{BUILD_ID}/systems?near=3,-4,5&radius=40&limit=2&{query}"
+    items, _ = _walk(client, path)
+    expected = sorted(
+        (math.dist(centre, (s["x_pc"], s["y_pc"], s["z_pc"])), s["system_id"])
+        for s in world
+        if math.dist(centre, (s["x_pc"], s["y_pc"], s["z_pc"])) <= radius
+        and _passes(s, planets, in_hz)
+    )
+    assert _ids(items) == [sid for _, sid in expected]
+
+
+@pytest.mark.parametrize(("query", "planets", "in_hz"), FILTERS)
+def test_box_with_planet_filters_gives_each_match_once(
+    client, world, query, planets, in_hz
+):
+    low, high = (-30.0, -25.0, -30.0), (30.0, 20.0, 28.0)
+    box = ",".join(f"{v:g}" for v in (*low, *high))
+    path = f"/builds/{BUILD_ID}/systems?box={box}&limit=3&{query}"
+    items, pages = _walk(client, path)
+    inside = {
+        s["system_id"]
+        for s in world
+        if all(a <= s[c] <= b for a, c, b in zip(low, ("x_pc", "y_pc", "z_pc"), high))
+        and _passes(s, planets, in_hz)
+    }
+    assert len(_ids(items)) == len(set(_ids(items)))
+    assert set(_ids(items)) == inside
+    assert pages >= len(inside) // 3
+
+
+def test_sector_with_a_planet_filter_gives_its_matches_once_by_id(client, world):
+    members = sorted(
+        s["system_id"]
+        for s in world
+        if 0 <= s["x_pc"] < 20 and -20 <= s["y_pc"] < 0 and _passes(s, "any", None)
+    )
+    items = []
+    for k in (-2, -1, 0, 1):
+        path = f"/builds/{BUILD_ID}/systems?sector=0,-1,{k}&limit=1&planets=any"
+        items += _walk(client, path)[0]
+    assert sorted(_ids(items)) == members
+    assert len(members) >= 5
 
 
 @pytest.mark.parametrize("limit", [3, 1000])

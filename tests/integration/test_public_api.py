@@ -10,7 +10,7 @@ from chalice.config import Config
 from chalice.local import LocalGateway
 from pynamodb.exceptions import GetError, QueryError
 
-from chalicelib import ratelimits, reads
+from chalicelib import builds, ratelimits, reads
 from chalicelib.models import SystemItem
 
 pytestmark = pytest.mark.integration
@@ -113,7 +113,8 @@ def test_search_finds_proxima_by_hip_number_first(client, base):
         ("sector=0,0", "sector"),
         ("sector=1.5,0,0", "sector"),
         ("near=0,0,0&radius=1&box=0,0,0,1,1,1", "box"),
-        ("near=0,0,0&radius=1&planets=known", "planets"),
+        ("near=0,0,0&radius=1&planets=habitable", "planets"),
+        ("sector=0,0,0&in_hz=perhaps", "in_hz"),
         ("planets=some", "planets"),
         ("in_hz=maybe", "in_hz"),
         ("limit=1001", "limit"),
@@ -227,6 +228,12 @@ def test_openapi_document_describes_every_get_route(client):
         or path.endswith(("/encounters", "/orbits"))
     }
     assert set(document["paths"]) == routes - undescribed
+    reports = {
+        "/builds/{build_ref}/quality",
+        "/builds/{build_ref}/comparisons",
+        "/comparisons/{old_id}/{new_id}",
+    }
+    assert reports <= set(document["paths"]) and not reports & undescribed
 
 
 def test_expensive_queries_spend_tokens_and_answer_429(client, base, monkeypatch):
@@ -247,3 +254,83 @@ def test_expensive_queries_spend_tokens_and_answer_429(client, base, monkeypatch
     # Other kinds of query have their own bucket; plain reads have none.
     assert client.http.get(f"{base}/search?q=proxima").status_code == 200
     assert client.http.get(f"{base}/systems/sol").status_code == 200
+
+
+def test_quality_report_is_served_immutable_with_its_build_id(
+    client, base, sample_build
+):
+    response = client.http.get(f"{base}/quality")
+    assert response.status_code == 200
+    body = _json(response)
+    assert body["build_id"] == sample_build.build_id
+    assert isinstance(body["report"], dict) and body["report"]
+    assert "immutable" in response.headers["Cache-Control"]
+    again = client.http.get(
+        f"{base}/quality", headers={"If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_a_build_without_a_quality_report_answers_404_saying_so(client):
+    build_id = "wb-no-artifacts"
+    record = builds.create_build(
+        build_id, pipeline_version="test", model_version="test", settings={}, sources=[]
+    )
+    if record.state == "pending":
+        builds.transition(record, "running")
+    response = client.http.get(f"/builds/{build_id}/quality")
+    assert response.status_code == 404
+    assert "no quality report" in _json(response)["error"]["message"]
+    assert client.http.get("/builds/wb-never-built/quality").status_code == 404
+
+
+def test_comparison_report_is_served_immutable(client, compared_builds):
+    old_id, new_id = compared_builds.old_id, compared_builds.new_id
+    response = client.http.get(f"/comparisons/{old_id}/{new_id}")
+    assert response.status_code == 200
+    report = _json(response)
+    assert (report["old_id"], report["new_id"]) == (old_id, new_id)
+    # The newer build lacks the sample's last planet.
+    assert report["planets"]["removed"]["count"] == 1
+    assert "immutable" in response.headers["Cache-Control"]
+    assert response.headers["ETag"].startswith('"')
+
+
+def test_a_comparison_never_made_answers_404_naming_both_builds(
+    client, compared_builds
+):
+    old_id, new_id = compared_builds.old_id, compared_builds.new_id
+    response = client.http.get(f"/comparisons/{new_id}/{old_id}")
+    assert response.status_code == 404
+    message = _json(response)["error"]["message"]
+    assert old_id in message and new_id in message
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_bad_build_id_in_a_comparison_path_answers_400(client):
+    response = client.http.get("/comparisons/active!/wb-x")
+    assert response.status_code == 400
+    assert _json(response)["error"]["parameter"] == "old_id"
+
+
+def test_each_build_lists_its_comparisons_once_on_either_side(client, compared_builds):
+    old_id, new_id = compared_builds.old_id, compared_builds.new_id
+    for build_id, side in ((old_id, "old"), (new_id, "new")):
+        listed, cursor = [], None
+        while True:
+            path = f"/builds/{build_id}/comparisons?limit=1"
+            response = client.http.get(path + (f"&cursor={cursor}" if cursor else ""))
+            assert response.status_code == 200
+            # A later build adds comparisons: the list is never immutable.
+            assert response.headers["Cache-Control"] == "public, max-age=30"
+            page = _json(response)
+            listed += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        pairs = [(item["old_id"], item["new_id"]) for item in listed]
+        assert len(pairs) == len(set(pairs))
+        assert all(build_id in pair for pair in pairs)
+        ours = next(i for i in listed if (i["old_id"], i["new_id"]) == (old_id, new_id))
+        assert ours["side"] == side
+        assert ours["report"] == f"/comparisons/{old_id}/{new_id}"
