@@ -8,6 +8,7 @@ never work one attempt, and a late runner never overwrites the record.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -35,9 +36,13 @@ class JobTerminated(BaseException):
 class JobRun:
     """One attempt of one job, run in this process; use it as a context manager."""
 
-    def __init__(self, job: JobRecord, heartbeat_s: float) -> None:
+    def __init__(
+        self, job: JobRecord, heartbeat_s: float, shard: tuple[int, int] | None = None
+    ) -> None:
         self.job = job
         self.heartbeat_s = heartbeat_s
+        # (index, size) for one worker of an array job, else None.
+        self.shard = shard
         self.lost: jobs.JobLost | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -52,6 +57,18 @@ class JobRun:
         runner_id = os.environ.get("AWS_BATCH_JOB_ID")
         job = jobs.claim(job_id, heartbeat_s=interval, runner_id=runner_id)
         return cls(job, interval)
+
+    @classmethod
+    def claim_shard(
+        cls, job_id: str, index: int, size: int, heartbeat_s: float | None = None
+    ) -> JobRun:
+        """Join an array job's attempt as worker `index` of `size`."""
+        interval = heartbeat_s or jobs.heartbeat_interval()
+        runner_id = os.environ.get("AWS_BATCH_JOB_ID")
+        job = jobs.claim_shard(
+            job_id, index, size, heartbeat_s=interval, runner_id=runner_id
+        )
+        return cls(job, interval, shard=(index, size))
 
     @classmethod
     def direct(
@@ -100,8 +117,19 @@ class JobRun:
         """Record the attempt succeeded with `result`."""
         self._halt()
         with self._lock:
-            jobs.finish_job(self.job, result=result, result_uri=result_uri)
+            if self.shard is not None:
+                note = f"{self.shard[0]}: " + json.dumps(result, sort_keys=True)
+                jobs.finish_shard(self.job, *self.shard, note)
+            else:
+                jobs.finish_job(self.job, result=result, result_uri=result_uri)
         self._finished = True
+
+    def _fail(self, error: str, retryable: bool) -> None:
+        if self.shard is not None:
+            note = f"{self.shard[0]}: {error}"
+            jobs.finish_shard(self.job, *self.shard, note, error=error)
+        else:
+            jobs.finish_job(self.job, error=error, retryable=retryable)
 
     def _halt(self) -> None:
         self._stop.set()
@@ -131,7 +159,7 @@ class JobRun:
         # Bad input stays bad: retrying it would fail the same way.
         retryable = not isinstance(exc, SourceError)
         try:
-            jobs.finish_job(self.job, error=error, retryable=retryable)
+            self._fail(error, retryable)
         except jobs.JobLost as lost:
             raise lost from exc
         return False

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
+    NumberSetAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
@@ -153,6 +155,10 @@ class JobRecord(Model):
     log_uri = UnicodeAttribute(null=True)
     result_uri = UnicodeAttribute(null=True)
     history_json = UnicodeAttribute(null=True)
+    # Array jobs: the indexes whose worker ended this attempt, and their notes.
+    shards_done = NumberSetAttribute(null=True)
+    shards_failed = NumberSetAttribute(null=True)
+    shard_notes = UnicodeSetAttribute(null=True)
     by_feed = JobFeedIndex()
 
 
