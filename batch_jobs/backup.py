@@ -73,6 +73,11 @@ def short_names() -> list[str]:
     return [model.Meta.short_name for model in TABLE_MODELS]
 
 
+def _hash_first(key_schema: list[dict]) -> list[dict]:
+    # DynamoDB wants the HASH element first; PynamoDB lists attributes in any order.
+    return sorted(key_schema, key=lambda part: part["KeyType"] != "HASH")
+
+
 def _schema(short: str) -> dict:
     """The key schema, attributes and indexes of table `short`, from its model."""
     model = next(m for m in TABLE_MODELS if m.Meta.short_name == short)
@@ -80,13 +85,13 @@ def _schema(short: str) -> dict:
     indexes = [
         {
             "IndexName": gsi["index_name"],
-            "KeySchema": gsi["key_schema"],
+            "KeySchema": _hash_first(gsi["key_schema"]),
             "Projection": gsi["projection"],
         }
         for gsi in schema.get("global_secondary_indexes", [])
     ]
     return {
-        "KeySchema": schema["key_schema"],
+        "KeySchema": _hash_first(schema["key_schema"]),
         "AttributeDefinitions": schema["attribute_definitions"],
         "GlobalSecondaryIndexes": indexes,
     }
