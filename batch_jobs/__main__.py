@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     except jobs.JobStateConflict as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_LOST
-    except (SourceError, BadRequest) as err:
+    except (SourceError, BadRequest, ConfigurationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (LocalBubbleError, OSError) as err:

@@ -16,7 +16,7 @@ import threading
 from types import TracebackType
 
 from chalicelib import jobs
-from chalicelib.errors import SourceError
+from chalicelib.errors import ConfigurationError, SourceError
 from chalicelib.models import JobRecord
 
 logger = logging.getLogger(__name__)
@@ -156,8 +156,8 @@ class JobRun:
             error = "terminated by SIGTERM before it finished"
         else:
             error = f"{type(exc).__name__}: {exc}"
-        # Bad input stays bad: retrying it would fail the same way.
-        retryable = not isinstance(exc, SourceError)
+        # Bad input or a wrong image stays bad: retrying would fail the same way.
+        retryable = not isinstance(exc, (SourceError, ConfigurationError))
         try:
             self._fail(error, retryable)
         except jobs.JobLost as lost:
