@@ -316,3 +316,29 @@ class JobKey(Model):
 
 # JobKey shares the jobs table: it is bound like every model but owns no table.
 ALL_MODELS += (JobKey,)
+
+
+# --- Operations: API keys of the admin routes (issue 7) -----------------------
+
+
+class ApiKey(Model):
+    """One API key: its role and the sha256 of its secret, never the secret.
+
+    A key is shown once, when `jobctl api-key create` makes it; a request
+    presents it as `Authorization: Bearer lbk_<key_id>_<secret>`.
+    """
+
+    class Meta:
+        table_name = "api_keys"
+        short_name = "api_keys"
+
+    key_id = UnicodeAttribute(hash_key=True)
+    secret_sha256 = UnicodeAttribute()
+    role = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+
+
+ALL_MODELS += (ApiKey,)
+TABLE_MODELS += (ApiKey,)

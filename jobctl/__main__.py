@@ -24,7 +24,16 @@ from datetime import UTC, datetime
 
 import click
 
-from chalicelib import jobs, kpis, launchers, logs, models, runner, triggers
+from chalicelib import (
+    apikeys,
+    jobs,
+    kpis,
+    launchers,
+    logs,
+    models,
+    runner,
+    triggers,
+)
 from chalicelib.errors import (
     BadRequest,
     ConfigurationError,
@@ -428,6 +437,53 @@ def sweep() -> None:
 def kpis_command(days: int) -> None:
     """Start-up success rate, error rate and duration p50/p95 per job type, as JSON."""
     click.echo(json.dumps(kpis.recent(days), indent=1))
+
+
+@cli.group(name="api-key")
+def api_key() -> None:
+    """Make, list and revoke the API keys of the job routes."""
+
+
+@api_key.command(name="create")
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option(
+    "--role",
+    type=click.Choice(apikeys.ROLES),
+    default="viewer",
+    show_default=True,
+    help="viewer reads whole job records; operator also starts, cancels, retries.",
+)
+@reports_errors
+def api_key_create(name: str, role: str) -> None:
+    """Make a key and print it once (only its sha256 is stored)."""
+    issued = apikeys.create_key(name, role)
+    click.echo(issued.token)
+    click.echo(
+        f"key {issued.key_id} ({issued.role}) for {issued.name}: store it now, "
+        "it cannot be shown again",
+        err=True,
+    )
+
+
+@api_key.command(name="list")
+@reports_errors
+def api_key_list() -> None:
+    """List the keys: id, role, name, made, revoked (never the secrets)."""
+    for item in apikeys.list_keys():
+        revoked = jobs.iso(item.revoked_at) or "-"
+        click.echo(
+            f"{item.key_id}  {item.role:<8}  {jobs.iso(item.created_at)}  "
+            f"revoked {revoked}  {item.name}"
+        )
+
+
+@api_key.command(name="revoke")
+@click.argument("key_id")
+@reports_errors
+def api_key_revoke(key_id: str) -> None:
+    """Stop KEY_ID from working; its record stays."""
+    item = apikeys.revoke_key(key_id)
+    click.echo(f"{item.key_id} revoked")
 
 
 @cli.group()

@@ -27,7 +27,7 @@ def test_every_table_has_point_in_time_recovery_and_on_demand_billing():
     ]
     assert {t["TableName"]["Fn::Sub"].rsplit("-", 1)[1] for t in tables} == {
         "builds", "systems", "names", "jobs", "sim_runs", "sim_ticks", "encounters",
-        "ratelimits",
+        "ratelimits", "api_keys",
     }  # fmt: skip
     for table in tables:
         assert table["BillingMode"] == "PAY_PER_REQUEST"
