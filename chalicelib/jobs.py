@@ -306,6 +306,10 @@ def claim_shard(
     find it running and join the same attempt. A worker whose index already
     ended this attempt is refused, so a restarted worker does not run twice.
     """
+    if not 0 <= index < size:
+        raise JobStateConflict(
+            f"array index {index} is outside job {job_id}'s {size} workers"
+        )
     job = get_job(job_id)
     if job.state == "queued":
         try:
@@ -321,10 +325,6 @@ def claim_shard(
         raise JobStateConflict(
             f"worker {index} of array job {job_id} already ended attempt "
             f"{int(job.attempts)}"
-        )
-    if not 0 <= index < size:
-        raise JobStateConflict(
-            f"array index {index} is outside job {job_id}'s {size} workers"
         )
     logger.info("job %s worker %s/%s running", job_id, index, size)
     return job

@@ -97,9 +97,11 @@ def entrypoint_args(job: JobRecord) -> list[str]:
 
 
 def array_size(job: JobRecord) -> int:
-    """How many workers the job runs on: the length of its `sweep`, else 1."""
+    """How many workers the job runs on: a simulation sweep's length, else 1."""
     sweep = json.loads(job.params_json or "{}").get("sweep")
-    size = len(sweep) if isinstance(sweep, list) else 1
+    if job.job_type != "simulation" or not isinstance(sweep, list):
+        return 1
+    size = len(sweep)
     if size > MAX_ARRAY_SIZE:
         raise LaunchFailed(
             f"job {job.job_id} sweeps {size} parameter sets; at most "

@@ -260,6 +260,11 @@ def _numbers(text: str) -> list[int]:
 @click.option("--snapshot-every", type=click.IntRange(1), help="Default: ticks.")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(0))
 @click.option("--settleable", default="known-planet-in-hz", show_default=True)
+@click.option(
+    "--backend",
+    type=click.Choice(("numba", "numpy", "shadow")),
+    help="Kernels (default: LB_SIM_BACKEND, else numba).",
+)
 @_wait_option
 @_interval_option
 @reports_errors
@@ -269,6 +274,7 @@ def sim(
     snapshot_every: int | None,
     seed: int,
     settleable: str,
+    backend: str | None,
     wait: bool,
     interval: float,
 ) -> None:
@@ -282,7 +288,7 @@ def sim(
         settleable_rule=settleable,
     )
     try:
-        run_id = simulation.submit(get_settings(), build, params)
+        run_id = simulation.submit(get_settings(), build, params, backend)
     except ValueError as err:
         raise BadRequest(str(err)) from err
     job = runner.launch(jobs.get_job(run_id), launchers.default_launcher())

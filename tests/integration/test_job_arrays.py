@@ -8,6 +8,7 @@ parameter set on the sample build.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
 
@@ -137,3 +138,39 @@ def test_a_simulation_sweep_runs_one_real_run_per_parameter_set(
     seeds = sorted(int(simulations.get_run(r).seed) for r in run_ids)
     assert seeds == [1, 2]
     assert {simulations.get_run(r).state for r in run_ids} == {"succeeded"}
+
+
+def test_jobctl_sim_queues_a_run_and_launches_its_entrypoint_command(
+    launcher, sample_build
+):
+    from click.testing import CliRunner
+
+    from batch_jobs.__main__ import main as batch_main
+    from chalicelib.launchers import entrypoint_args
+    from jobctl.__main__ import cli
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        done = CliRunner().invoke(
+            cli,
+            ["sim", "--build", sample_build.build_id, "--ticks", "3",
+             "--backend", "numpy", "--seed", "5"],
+        )  # fmt: skip
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert done.exit_code == 0, done.output
+    run_id = done.output.strip()
+    assert launcher.launched == [run_id]
+    job = jobs.get_job(run_id)
+    assert (job.job_type, job.state, job.launcher) == (
+        "simulation",
+        "queued",
+        "recording",
+    )
+    command = entrypoint_args(job)
+    assert command == ["sim", "run", run_id]
+    assert batch_main(command) == 0  # what the launcher's runner would run
+    assert jobs.get_job(run_id).state == "succeeded"
+    assert int(simulations.get_run(run_id).seed) == 5
