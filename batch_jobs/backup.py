@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 BACKUP_FORMAT = "local-bubble/table-backup/1"
 BACKUP_PREFIX = "backups/"
 Progress = Callable[[float, str], None]
+# Conditional puts in flight at once: each is one round trip, so overlap them.
+RESTORE_WRITERS = 8
 
 
 class BackupError(LocalBubbleError):
@@ -307,7 +310,7 @@ def _create_table(client, table: str, schema: dict) -> None:
     )
 
 
-def _put_new(client, table: str, line: str, key_names: list[str]) -> None:
+def _put_new(client, table: str, line: str, *, key_names: list[str]) -> None:
     item = {name: _decode(value) for name, value in json.loads(line).items()}
     absent = " AND ".join(f"attribute_not_exists(#k{i})" for i in range(len(key_names)))
     try:
@@ -371,8 +374,10 @@ def restore(
         started = time.perf_counter()
         _create_table(client, table, entry["schema"])
         names = _key_names(entry["schema"])
-        for line in lines:
-            _put_new(client, table, line, names)
+        with ThreadPoolExecutor(max_workers=RESTORE_WRITERS) as pool:
+            # list() surfaces the first refusal or error of any writer.
+            put = functools.partial(_put_new, client, table, key_names=names)
+            list(pool.map(put, lines))
         tables[short] = _verify(client, table, entry)
         tables[short]["seconds"] = round(time.perf_counter() - started, 3)
         logger.info("restored %s into %s: %s items", short, table, len(lines))
