@@ -12,19 +12,30 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import time
 from pathlib import Path
 
 from batch_jobs.worker import JobRun, JobTerminated
-from chalicelib import builds, habitable, jobs, logs, models, simulations
-from chalicelib.errors import LocalBubbleError, SourceError
+from chalicelib import builds, habitable, jobs, launchers, logs, models, simulations
+from chalicelib.errors import (
+    BadRequest,
+    ConfigurationError,
+    LocalBubbleError,
+    SourceError,
+)
 from chalicelib.settings import get_settings
 from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger("batch_jobs")
 EXIT_LOST = 3
+# The RunParams fields a sweep's parameter sets may set.
+RUN_FIELDS = (
+    "ticks", "snapshot_every", "seed", "ruleset", "founders", "settleable_rule",
+    "profile",
+)  # fmt: skip
 
 
 def _job_run(args: argparse.Namespace, job_type: str, params: dict) -> JobRun:
@@ -38,6 +49,17 @@ def _profile_param(args: argparse.Namespace) -> dict:
     return {"profile": True} if getattr(args, "profile", False) else {}
 
 
+def _check_model(wanted: str | None) -> None:
+    """A rebuild for a model release must run an image that has that model."""
+    from batch_jobs.inference import MODEL_VERSION
+
+    if wanted is not None and wanted != MODEL_VERSION:
+        raise ConfigurationError(
+            f"this job asks for inference model {wanted}, but this image has "
+            f"{MODEL_VERSION}; deploy the batch image with {wanted} and retry the job"
+        )
+
+
 def _build(args: argparse.Namespace) -> int:
     from batch_jobs.pipeline import run_build
 
@@ -47,6 +69,7 @@ def _build(args: argparse.Namespace) -> int:
     run = _job_run(args, "build", {**params, **_profile_param(args)})
     with logs.bound(job_id=run.job.job_id), run:
         params = run.params
+        _check_model(params.get("model_version"))
         outcome = run_build(
             settings,
             activate=params.get("activate", True),
@@ -97,6 +120,71 @@ def _render_site(out_dir: str, build: str | None, run: JobRun) -> Path:
     return out
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from batch_jobs.pipeline import compare_builds
+
+    run = _job_run(args, "comparison", {"old": args.old, "new": args.new})
+    with logs.bound(job_id=run.job.job_id), run:
+        params = run.params
+        result = compare_builds(
+            get_settings(), params.get("old"), params.get("new"), report=run.report
+        )
+        run.succeed(result, result_uri=result["report_html"])
+    print(f"comparison {json.dumps(result['counts'], sort_keys=True)}")
+    print(f"report {result['report_html']}")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from batch_jobs import backup
+
+    run = _job_run(args, "backup", {"backup_id": args.backup_id})
+    with logs.bound(job_id=run.job.job_id), run:
+        settings = get_settings()
+        backup_id = run.params.get("backup_id") or backup.new_backup_id()
+        outcome = backup.backup(settings, backup_id, run.report)
+        counts = {s: t["items"] for s, t in outcome.manifest["tables"].items()}
+        uri = f"s3://{settings.builds_bucket}/{outcome.manifest_key}"
+        run.succeed({"backup_id": backup_id, "items": counts}, result_uri=uri)
+    print(f"backup {backup_id} {json.dumps(counts, sort_keys=True)}")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from batch_jobs import backup
+
+    wanted = {"backup_id": args.backup_id, "target_prefix": args.target_prefix}
+    run = _job_run(args, "restore", wanted)
+    with logs.bound(job_id=run.job.job_id), run:
+        params = run.params
+        result = backup.restore(
+            get_settings(), params["backup_id"], params["target_prefix"], run.report
+        )
+        run.succeed(result)
+    counts = {s: t["items"] for s, t in result["tables"].items()}
+    print(f"restored {result['backup_id']} into {result['target_prefix']}")
+    print(f"items {json.dumps(counts, sort_keys=True)}")
+    return 0
+
+
+def _drill(args: argparse.Namespace) -> int:
+    from batch_jobs import backup
+
+    run = _job_run(args, "backup", {"backup_id": args.backup_id, "drill": True})
+    with logs.bound(job_id=run.job.job_id), run:
+        settings = get_settings()
+        backup_id = run.params.get("backup_id") or backup.new_backup_id()
+        result = backup.drill(settings, backup_id, run.report)
+        uri = f"s3://{settings.builds_bucket}/{result['report_key']}"
+        if not result["ok"]:
+            raise backup.BackupError(
+                f"restore drill of {backup_id} found differences: see {uri}"
+            )
+        run.succeed(result, result_uri=uri)
+    print(f"drill {backup_id} ok: {result['items']} items compared")
+    return 0
+
+
 def _terminate(signum: int, frame) -> None:
     raise JobTerminated(f"signal {signum}")
 
@@ -105,6 +193,8 @@ def _sim(args: argparse.Namespace) -> int:
     from batch_jobs import simulation
 
     settings = get_settings()
+    if args.action == "sweep":
+        return _sim_sweep(args)
     if args.action in ("submit", "start"):
         params = simulation.RunParams(
             ticks=args.ticks,
@@ -141,6 +231,58 @@ def _sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def array_index(environ: dict[str, str] | None = None) -> int:
+    """This worker's index in an array job, from AWS_BATCH_JOB_ARRAY_INDEX."""
+    env = os.environ if environ is None else environ
+    raw = env.get(launchers.ARRAY_INDEX_VAR)
+    if raw is None or not raw.isdigit():
+        raise BadRequest(
+            f"{launchers.ARRAY_INDEX_VAR}={raw!r}: an array worker needs its index "
+            "(AWS Batch sets it; the local launcher does too)",
+            launchers.ARRAY_INDEX_VAR,
+        )
+    return int(raw)
+
+
+def sweep_params(params: dict, index: int) -> dict:
+    """The run parameters of worker `index`: the shared ones, then its own."""
+    sweep = params.get("sweep") or []
+    if not 0 <= index < len(sweep):
+        raise BadRequest(
+            f"array index {index} is outside the sweep's {len(sweep)} parameter sets",
+            launchers.ARRAY_INDEX_VAR,
+        )
+    shared = {k: v for k, v in params.items() if k != "sweep"}
+    return {**shared, **sweep[index]}
+
+
+def _sim_sweep(args: argparse.Namespace) -> int:
+    """One worker of a simulation sweep: run the parameter set at its index."""
+    from batch_jobs import simulation
+
+    if not args.job_id:
+        print("error: sim sweep runs an array job: pass --job-id", file=sys.stderr)
+        return 2
+    index = array_index()
+    size = len(jobs.params(jobs.get_job(args.job_id)).get("sweep") or [])
+    run = JobRun.claim_shard(args.job_id, index, size)
+    with logs.bound(job_id=run.job.job_id, array_index=index), run:
+        chosen = sweep_params(run.params, index)
+        fields = {f: chosen[f] for f in RUN_FIELDS if f in chosen}
+        if "founders" in fields:
+            fields["founders"] = tuple(fields["founders"])
+        params = simulation.RunParams(**fields)
+        settings = get_settings()
+        build = chosen.get("build", "active")
+        run_id = simulation.submit(settings, build, params, chosen.get("backend"))
+        record = simulation.execute(settings, run_id)
+        if record.state != "succeeded":
+            raise LocalBubbleError(f"sim run {run_id} ended {record.state}")
+        run.succeed({"run_id": run_id, "state": record.state, "params": fields})
+    print(f"worker {index}: run {run_id} {record.state}")
+    return 0
+
+
 def _encounters(args: argparse.Namespace) -> int:
     from batch_jobs.encounters import run_encounters
 
@@ -153,8 +295,9 @@ def _sim_parser(commands) -> None:
     sim = commands.add_parser("sim", help="settlement simulation runs")
     sim.add_argument(
         "action",
-        choices=("start", "submit", "run", "cancel", "show"),
-        help="start = submit and run; run also resumes a run whose process died",
+        choices=("start", "submit", "run", "cancel", "show", "sweep"),
+        help="start = submit and run; run also resumes a run whose process died; "
+        "sweep = one worker of an array job (--job-id)",
     )
     sim.add_argument("run_id", nargs="?", help="run id (run, cancel, show)")
     sim.add_argument("--build", default="active", help="build id (default: active)")
@@ -176,6 +319,7 @@ def _sim_parser(commands) -> None:
         help="kernels (default: LB_SIM_BACKEND, else numba)",
     )
     sim.add_argument("--profile", action="store_true", help="store a cProfile dump")
+    sim.add_argument("--job-id", help="sweep: the array job this worker belongs to")
     sim.set_defaults(run=_sim)
 
 
@@ -193,7 +337,23 @@ def main(argv: list[str] | None = None) -> int:
     site = commands.add_parser("site", help="render the static client")
     site.add_argument("--out", default="build/site")
     site.add_argument("--build", help="build id (default: the active build)")
-    for command, run in ((build, _build), (site, _site)):
+    compare = commands.add_parser("compare", help="compare two published builds")
+    compare.add_argument("--old", default="active", help="build id or 'active'")
+    compare.add_argument("--new", help="build id or 'active'")
+    backup = commands.add_parser("backup", help="back up every table to storage")
+    backup.add_argument("--backup-id", help="default: backup-<UTC time>")
+    restore = commands.add_parser("restore", help="restore a backup to new tables")
+    restore.add_argument("--backup-id")
+    restore.add_argument("--target-prefix", help="prefix of the new tables")
+    drill = commands.add_parser(
+        "drill", help="back up, restore to scratch tables, compare every item"
+    )
+    drill.add_argument("--backup-id", help="default: backup-<UTC time>")
+    runs = (
+        (build, _build), (site, _site), (compare, _compare), (backup, _backup),
+        (restore, _restore), (drill, _drill),
+    )  # fmt: skip
+    for command, run in runs:
         command.add_argument("--job-id", help="run this queued job (launchers do)")
         command.add_argument(
             "--profile",
@@ -211,6 +371,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sim" and args.action in ("run", "cancel", "show"):
         if not args.run_id:
             parser.error(f"sim {args.action} needs a run id")
+    if not getattr(args, "job_id", None):
+        if args.command == "compare" and not args.new:
+            parser.error("compare needs --new (and --old, default active)")
+        if args.command == "restore" and not (args.backup_id and args.target_prefix):
+            parser.error("restore needs --backup-id and --target-prefix")
     try:
         models.bind(get_settings())
         with logs.bound(job_id=getattr(args, "job_id", None)):
@@ -221,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     except jobs.JobStateConflict as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_LOST
-    except SourceError as err:
+    except (SourceError, BadRequest, ConfigurationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (LocalBubbleError, OSError) as err:

@@ -20,6 +20,7 @@ from pathlib import Path
 from batch_jobs import compare, inference, publish, sources
 from batch_jobs.world import World, assemble_world
 from chalicelib import builds, jobs, reports
+from chalicelib.errors import BadRequest, BuildNotPublished
 from chalicelib.settings import Settings
 from chalicelib.storage import ObjectStore
 
@@ -119,26 +120,75 @@ def write_artifacts(
     return digests
 
 
+def store_comparison(
+    store: ObjectStore,
+    bucket: str,
+    old_id: str,
+    new_id: str,
+    old_systems: list[dict],
+    new_systems: list[dict],
+) -> dict:
+    """Compare two worlds' systems and store the report as JSON and HTML, once.
+
+    The report of a pair of builds is keyed by both ids, so a rerun finds it.
+    """
+    prefix = reports.comparison_prefix(old_id, new_id)
+    report = compare.compare_worlds(
+        old_systems, new_systems, old_id=old_id, new_id=new_id
+    )
+    store.put_once(bucket, f"{prefix}/report.json", _json_bytes(report))
+    html = compare.render_html(report).encode()
+    store.put_once(bucket, f"{prefix}/report.html", html, "text/html")
+    logger.info("compared %s with %s: %s", new_id, old_id, report.get("counts"))
+    return report
+
+
 def write_comparison(
     store: ObjectStore, bucket: str, build_id: str, world: World
 ) -> str | None:
     """Compare the new world with the active build's; store the report as JSON and HTML.
 
-    The report of a pair of builds is keyed by both ids, so it is written once
-    and a rerun finds it; returns the id compared with, or None for a first build.
+    Returns the id compared with, or None for a first build.
     """
     pointer = builds.get_pointer()
     if pointer is None or pointer.active_build_id == build_id:
         return None
     old_id = pointer.active_build_id
-    prefix = reports.comparison_prefix(old_id, build_id)
     old = compare.parse_systems(store.get(bucket, f"builds/{old_id}/systems.jsonl.gz"))
-    report = compare.compare_worlds(old, world.systems, old_id=old_id, new_id=build_id)
-    store.put_once(bucket, f"{prefix}/report.json", _json_bytes(report))
-    html = compare.render_html(report).encode()
-    store.put_once(bucket, f"{prefix}/report.html", html, "text/html")
-    logger.info("compared %s with %s: %s", build_id, old_id, report.get("counts"))
+    store_comparison(store, bucket, old_id, build_id, old, world.systems)
     return old_id
+
+
+def compare_builds(
+    settings: Settings, old_ref: str, new_ref: str, report: Report = _silent
+) -> dict:
+    """Compare any two published builds (`active` allowed); store and sum it up."""
+    store = ObjectStore(settings)
+    bucket = settings.builds_bucket
+    ids = [builds.resolve_build_id(ref) for ref in (old_ref, new_ref)]
+    for build_id in ids:
+        record = builds.get_build(build_id)
+        if record.state != "published":
+            raise BuildNotPublished(
+                f"build {build_id} is {record.state}; compare published builds"
+            )
+    if ids[0] == ids[1]:
+        raise BadRequest(f"both sides are build {ids[0]}; name two builds", "new")
+    worlds = []
+    for done, build_id in enumerate(ids):
+        report(0.1 + 0.3 * done, f"reading {build_id}")
+        raw = store.get(bucket, f"builds/{build_id}/systems.jsonl.gz")
+        worlds.append(compare.parse_systems(raw, f"builds/{build_id}/systems.jsonl.gz"))
+    report(0.7, "comparing")
+    result = store_comparison(store, bucket, ids[0], ids[1], *worlds)
+    prefix = reports.comparison_prefix(*ids)
+    return {
+        "old_build_id": ids[0],
+        "new_build_id": ids[1],
+        "counts": result.get("counts"),
+        "report_json": f"s3://{bucket}/{prefix}/report.json",
+        "report_html": f"s3://{bucket}/{prefix}/report.html",
+    }
 
 
 def _prepare(

@@ -42,6 +42,7 @@ def report(profiler: cProfile.Profile) -> bytes:
     return json.dumps(document, sort_keys=True).encode()
 
 
-def profile_key(job_id: str, attempt: int) -> str:
-    """Where an attempt's profile lives in the builds bucket."""
-    return f"jobs/{job_id}/profile-attempt-{attempt}.json"
+def profile_key(job_id: str, attempt: int, shard: int | None = None) -> str:
+    """Where an attempt's profile lives in the builds bucket (one per array worker)."""
+    worker = "" if shard is None else f"-shard-{shard}"
+    return f"jobs/{job_id}/profile-attempt-{attempt}{worker}.json"

@@ -9,6 +9,7 @@ never work one attempt, and a late runner never overwrites the record.
 from __future__ import annotations
 
 import cProfile
+import json
 import logging
 import os
 import signal
@@ -17,7 +18,7 @@ from types import TracebackType
 
 from batch_jobs import profiling
 from chalicelib import jobs
-from chalicelib.errors import SourceError
+from chalicelib.errors import ConfigurationError, SourceError
 from chalicelib.models import JobRecord
 from chalicelib.settings import get_settings
 from chalicelib.storage import ObjectStore
@@ -39,9 +40,13 @@ class JobTerminated(BaseException):
 class JobRun:
     """One attempt of one job, run in this process; use it as a context manager."""
 
-    def __init__(self, job: JobRecord, heartbeat_s: float) -> None:
+    def __init__(
+        self, job: JobRecord, heartbeat_s: float, shard: tuple[int, int] | None = None
+    ) -> None:
         self.job = job
         self.heartbeat_s = heartbeat_s
+        # (index, size) for one worker of an array job, else None.
+        self.shard = shard
         self.lost: jobs.JobLost | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -57,6 +62,18 @@ class JobRun:
         runner_id = os.environ.get("AWS_BATCH_JOB_ID")
         job = jobs.claim(job_id, heartbeat_s=interval, runner_id=runner_id)
         return cls(job, interval)
+
+    @classmethod
+    def claim_shard(
+        cls, job_id: str, index: int, size: int, heartbeat_s: float | None = None
+    ) -> JobRun:
+        """Join an array job's attempt as worker `index` of `size`."""
+        interval = heartbeat_s or jobs.heartbeat_interval()
+        runner_id = os.environ.get("AWS_BATCH_JOB_ID")
+        job = jobs.claim_shard(
+            job_id, index, size, heartbeat_s=interval, runner_id=runner_id
+        )
+        return cls(job, interval, shard=(index, size))
 
     @classmethod
     def direct(
@@ -89,12 +106,16 @@ class JobRun:
             return
         profiler.disable()
         settings = get_settings()
-        key = profiling.profile_key(self.job.job_id, int(self.job.attempts))
+        shard = None if self.shard is None else self.shard[0]
+        key = profiling.profile_key(self.job.job_id, int(self.job.attempts), shard)
         try:
             ObjectStore(settings).put_once(
                 settings.builds_bucket, key, profiling.report(profiler)
             )
-            jobs.record_profile(self.job, f"s3://{settings.builds_bucket}/{key}")
+            if shard is None:
+                # An array job's workers share one record: their profiles sit
+                # beside each other under the job's prefix instead.
+                jobs.record_profile(self.job, f"s3://{settings.builds_bucket}/{key}")
         except Exception:
             # A profile helps; losing one must not fail the job it describes.
             logger.warning("profile of %s not stored", self.job.job_id, exc_info=True)
@@ -127,8 +148,19 @@ class JobRun:
         self._halt()
         self._store_profile()
         with self._lock:
-            jobs.finish_job(self.job, result=result, result_uri=result_uri)
+            if self.shard is not None:
+                note = f"{self.shard[0]}: " + json.dumps(result, sort_keys=True)
+                jobs.finish_shard(self.job, *self.shard, note)
+            else:
+                jobs.finish_job(self.job, result=result, result_uri=result_uri)
         self._finished = True
+
+    def _fail(self, error: str, retryable: bool) -> None:
+        if self.shard is not None:
+            note = f"{self.shard[0]}: {error}"
+            jobs.finish_shard(self.job, *self.shard, note, error=error)
+        else:
+            jobs.finish_job(self.job, error=error, retryable=retryable)
 
     def _halt(self) -> None:
         self._stop.set()
@@ -156,10 +188,10 @@ class JobRun:
             error = "terminated by SIGTERM before it finished"
         else:
             error = f"{type(exc).__name__}: {exc}"
-        # Bad input stays bad: retrying it would fail the same way.
-        retryable = not isinstance(exc, SourceError)
+        # Bad input or a wrong image stays bad: retrying would fail the same way.
+        retryable = not isinstance(exc, (SourceError, ConfigurationError))
         try:
-            jobs.finish_job(self.job, error=error, retryable=retryable)
+            self._fail(error, retryable)
         except jobs.JobLost as lost:
             raise lost from exc
         return False

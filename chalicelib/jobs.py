@@ -302,6 +302,71 @@ def claim(job_id: str, *, heartbeat_s: float, runner_id: str | None = None):
     return job
 
 
+def claim_shard(
+    job_id: str, index: int, size: int, *, heartbeat_s: float, runner_id: str | None
+) -> JobRecord:
+    """Join the attempt of an array job as worker `index` of `size`.
+
+    The first worker to start moves the job from queued to running; the others
+    find it running and join the same attempt. A worker whose index already
+    ended this attempt is refused, so a restarted worker does not run twice.
+    """
+    if not 0 <= index < size:
+        raise JobStateConflict(
+            f"array index {index} is outside job {job_id}'s {size} workers"
+        )
+    job = get_job(job_id)
+    if job.state == "queued":
+        try:
+            return claim(job_id, heartbeat_s=heartbeat_s, runner_id=runner_id)
+        except (JobLost, JobStateConflict):
+            job = get_job(job_id)  # another worker claimed it first
+    if job.state != "running":
+        raise JobStateConflict(
+            f"array job {job_id} is {job.state}; worker {index} has nothing to join"
+        )
+    ended = set(job.shards_done or ()) | set(job.shards_failed or ())
+    if index in ended:
+        raise JobStateConflict(
+            f"worker {index} of array job {job_id} already ended attempt "
+            f"{int(job.attempts)}"
+        )
+    logger.info("job %s worker %s/%s running", job_id, index, size)
+    return job
+
+
+def finish_shard(
+    job: JobRecord, index: int, size: int, note: str, error: str | None = None
+) -> bool:
+    """Record worker `index` ended; the last worker to end finishes the job.
+
+    Each worker adds its index to a set in one conditional write; exactly one
+    write sees every index present, and that worker records the job's end.
+    Returns True when this call finished the job.
+    """
+    ended = JobRecord.shards_failed if error else JobRecord.shards_done
+    actions = [ended.add({index}), JobRecord.shard_notes.add({note[:500]})]
+    _update(
+        job,
+        actions,
+        _same_attempt(job, "running"),
+        f"array job {job.job_id} attempt {job.attempts} was no longer running "
+        f"when worker {index} ended",
+    )
+    done, failed = set(job.shards_done or ()), set(job.shards_failed or ())
+    if len(done | failed) < size:
+        return False
+    notes = sorted(job.shard_notes or ())
+    if failed:
+        finish_job(
+            job,
+            error=f"{len(failed)} of {size} workers failed: {'; '.join(notes)}",
+        )
+    else:
+        finish_job(job, result={"workers": size, "notes": notes})
+    return True
+
+
 def heartbeat(
     job: JobRecord, progress: float | None = None, step: str | None = None
 ) -> None:
@@ -500,6 +565,9 @@ def retry(job_id: str, *, trigger: str = "retry") -> JobRecord:
         JobRecord.retryable,
         JobRecord.step,
         JobRecord.profile_uri,
+        JobRecord.shards_done,
+        JobRecord.shards_failed,
+        JobRecord.shard_notes,
     )
     actions = [
         JobRecord.state.set("queued"),

@@ -28,8 +28,19 @@ from chalicelib.settings import REPO_ROOT, Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
-# The entrypoint command that runs each job type; others have no runner yet.
-ENTRYPOINT_COMMANDS = {"build": "build", "site": "site"}
+# The entrypoint command that runs each job type (`python -m batch_jobs ...`).
+ENTRYPOINT_COMMANDS = {
+    "build": "build",
+    "site": "site",
+    "comparison": "compare",
+    "backup": "backup",
+    "restore": "restore",
+    "simulation": "sim",
+}
+# The environment variable that tells each worker of an array job its index;
+# AWS Batch sets it, and the local launcher sets it the same way.
+ARRAY_INDEX_VAR = "AWS_BATCH_JOB_ARRAY_INDEX"
+MAX_ARRAY_SIZE = 10_000  # AWS Batch's limit on arrayProperties.size
 
 
 class LaunchFailed(ServiceUnavailable):
@@ -63,14 +74,40 @@ class Launcher(Protocol):
 
 
 def entrypoint_args(job: JobRecord) -> list[str]:
-    """The entrypoint arguments that run `job`: `<command> --job-id <id>`."""
+    """The entrypoint arguments that run `job`: `<command> --job-id <id>`.
+
+    A simulation runs as `sim run <id>` (its run id is its job id), or as
+    `sim sweep --job-id <id>` for an array job; a backup with `drill` set runs
+    the restore drill.
+    """
     command = ENTRYPOINT_COMMANDS.get(job.job_type)
     if command is None:
         raise LaunchFailed(
-            f"no runner exists for {job.job_type} jobs yet; runnable types: "
+            f"no runner exists for {job.job_type} jobs; runnable types: "
             f"{', '.join(sorted(ENTRYPOINT_COMMANDS))}"
         )
+    params = json.loads(job.params_json or "{}")
+    if job.job_type == "simulation":
+        if array_size(job) > 1:
+            return ["sim", "sweep", "--job-id", job.job_id]
+        return ["sim", "run", job.job_id]
+    if job.job_type == "backup" and params.get("drill"):
+        command = "drill"
     return [command, "--job-id", job.job_id]
+
+
+def array_size(job: JobRecord) -> int:
+    """How many workers the job runs on: a simulation sweep's length, else 1."""
+    sweep = json.loads(job.params_json or "{}").get("sweep")
+    if job.job_type != "simulation" or not isinstance(sweep, list):
+        return 1
+    size = len(sweep)
+    if size > MAX_ARRAY_SIZE:
+        raise LaunchFailed(
+            f"job {job.job_id} sweeps {size} parameter sets; at most "
+            f"{MAX_ARRAY_SIZE} fit one array job"
+        )
+    return size
 
 
 class LocalLauncher:
@@ -95,11 +132,29 @@ class LocalLauncher:
         self._children: dict[int, subprocess.Popen] = {}
 
     def launch(self, job: JobRecord) -> Launch:
-        """Start the runner in its own session, its output in a log file."""
+        """Start the runner in its own session, its output in a log file.
+
+        An array job starts one runner per index, each told its index through
+        AWS_BATCH_JOB_ARRAY_INDEX as AWS Batch would; the runner id lists the pids.
+        """
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_dir / f"{job.job_id}.attempt{int(job.attempts)}.log"
-        env = {**os.environ, **self.env, "LB_JOB_ID": job.job_id}
         command = [*self.program, *entrypoint_args(job)]
+        size = array_size(job)
+        pids = []
+        base = f"{job.job_id}.attempt{int(job.attempts)}"
+        for index in range(size):
+            extra = {ARRAY_INDEX_VAR: str(index)} if size > 1 else {}
+            name = f"{base}.{index}.log" if size > 1 else f"{base}.log"
+            pids.append(self._start(job, command, self.log_dir / name, extra))
+        log_uri = self.log_dir / (f"{base}.0.log" if size > 1 else f"{base}.log")
+        logger.info("job %s runs as pid(s) %s", job.job_id, pids)
+        runner_id = ",".join(str(pid) for pid in pids)
+        return Launch(self.name, runner_id, log_uri.as_uri(), self.start_timeout_s)
+
+    def _start(
+        self, job: JobRecord, command: list[str], log_path: Path, extra: dict
+    ) -> int:
+        env = {**os.environ, **self.env, **extra, "LB_JOB_ID": job.job_id}
         try:
             with log_path.open("ab") as log:
                 proc = subprocess.Popen(
@@ -114,21 +169,21 @@ class LocalLauncher:
         except OSError as err:
             raise LaunchFailed(f"could not run {command[0]}: {err}") from err
         self._children[proc.pid] = proc
-        logger.info("job %s runs as pid %s, log %s", job.job_id, proc.pid, log_path)
-        return Launch(self.name, str(proc.pid), log_path.as_uri(), self.start_timeout_s)
+        return proc.pid
 
     def cancel(self, job: JobRecord) -> bool:
-        """SIGTERM the runner's process group, if that pid still runs this job."""
-        if not job.runner_id or not job.runner_id.isdigit():
-            return False
-        pid = int(job.runner_id)
-        if not _runs_job(pid, job.job_id):
-            return False  # gone, or the pid now belongs to something else
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return False
-        return True
+        """SIGTERM each runner's process group, if that pid still runs this job."""
+        pids = (job.runner_id or "").split(",")
+        signalled = False
+        for pid in (int(p) for p in pids if p.isdigit()):
+            if not _runs_job(pid, job.job_id):
+                continue  # gone, or the pid now belongs to something else
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+            signalled = True
+        return signalled
 
     def poll(self) -> dict[int, int]:
         """Collect the runners that ended (so none lingers as a zombie): pid -> code."""
@@ -176,8 +231,8 @@ class BatchLauncher:
         self.start_timeout_s = start_timeout_s
 
     def submit_request(self, job: JobRecord) -> dict:
-        """The `submit_job` arguments; an array job when the params ask for shards."""
-        array_size = json.loads(job.params_json or "{}").get("shards")
+        """The `submit_job` arguments; an array job when the params hold a sweep."""
+        size = array_size(job)
         request = {
             "jobName": job.job_id,
             "jobQueue": self.job_queue,
@@ -192,12 +247,12 @@ class BatchLauncher:
             },
             "propagateTags": True,
         }
-        if isinstance(array_size, int) and array_size > 1:
-            request["arrayProperties"] = {"size": array_size}
+        if size > 1:
+            request["arrayProperties"] = {"size": size}
         return request
 
     def launch(self, job: JobRecord) -> Launch:
-        """Submit the job to the queue (as an array job when it has shards)."""
+        """Submit the job to the queue (as an array job when it sweeps)."""
         request = self.submit_request(job)
         try:
             reply = self.client.submit_job(**request)

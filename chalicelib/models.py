@@ -9,8 +9,10 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
+    NumberSetAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
@@ -155,6 +157,10 @@ class JobRecord(Model):
     history_json = UnicodeAttribute(null=True)
     release = UnicodeAttribute(null=True)
     profile_uri = UnicodeAttribute(null=True)
+    # Array jobs: the indexes whose worker ended this attempt, and their notes.
+    shards_done = NumberSetAttribute(null=True)
+    shards_failed = NumberSetAttribute(null=True)
+    shard_notes = UnicodeSetAttribute(null=True)
     by_feed = JobFeedIndex()
 
 
@@ -312,3 +318,29 @@ class JobKey(Model):
 
 # JobKey shares the jobs table: it is bound like every model but owns no table.
 ALL_MODELS += (JobKey,)
+
+
+# --- Operations: API keys of the admin routes (issue 7) -----------------------
+
+
+class ApiKey(Model):
+    """One API key: its role and the sha256 of its secret, never the secret.
+
+    A key is shown once, when `jobctl api-key create` makes it; a request
+    presents it as `Authorization: Bearer lbk_<key_id>_<secret>`.
+    """
+
+    class Meta:
+        table_name = "api_keys"
+        short_name = "api_keys"
+
+    key_id = UnicodeAttribute(hash_key=True)
+    secret_sha256 = UnicodeAttribute()
+    role = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+
+
+ALL_MODELS += (ApiKey,)
+TABLE_MODELS += (ApiKey,)

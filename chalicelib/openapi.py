@@ -21,6 +21,8 @@ VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 _ERROR_TEXT = {
     400: "a parameter is invalid; `error.parameter` names it",
+    401: "no API key, or one that is not valid (see the `apiKey` scheme)",
+    403: "the API key's role may not do this",
     404: "no such build, system or path",
     405: "the path does not answer this method",
     413: "the body is too large",
@@ -49,6 +51,23 @@ Read-only access to a versioned 3D world of the solar neighbourhood.
   pipeline stored them, under `/builds/{world_build_id}/quality` and
   `/comparisons/{old_id}/{new_id}`.
 """
+
+
+# The operations routes' API keys (chalicelib.apikeys); public reads need none.
+SECURITY_SCHEMES = {
+    "apiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "lbk_<key id>_<secret>",
+        "description": (
+            "An API key made by `jobctl api-key create --role viewer|operator`. "
+            "`viewer` reads whole job records; `operator` also starts, cancels "
+            "and retries jobs."
+        ),
+    }
+}
+REQUIRES_KEY = {"security": [{"apiKey": []}]}
+OPTIONAL_KEY = {"security": [{}, {"apiKey": []}]}
 
 
 @dataclass(frozen=True)
@@ -178,5 +197,8 @@ def document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
         "paths": paths,
-        "components": {"schemas": defs.get("$defs", {})},
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }

@@ -1,7 +1,10 @@
-"""Operations read routes (a Blueprint): jobs, KPIs, and the active builds.
+"""Operations routes (a Blueprint): jobs, KPIs, the active builds, job control.
 
-They feed the status dashboard and scripts. Job answers change by the second,
-so none is cached.
+The reads feed the status dashboard and need no key: without one a job is shown
+without its parameters, idempotency key, runner ids and log and result pointers
+(what an outsider should not learn); a `viewer` key sees whole records. Starting,
+cancelling and retrying jobs needs an `operator` key (`chalicelib.apikeys`).
+Job answers change by the second, so none is cached.
 """
 
 from __future__ import annotations
@@ -10,20 +13,76 @@ import json
 
 from chalice import Blueprint, Response
 
-from chalicelib import builds, cursors, jobs, kpis, params
-from chalicelib.api import handles_errors, json_response
+from chalicelib import (
+    apikeys,
+    builds,
+    cursors,
+    jobs,
+    kpis,
+    launchers,
+    openapi,
+    ops_schemas,
+    params,
+    runner,
+)
+from chalicelib.api import handles_errors, json_response, parse_body
 from chalicelib.errors import BadRequest
-from chalicelib.models import BuildRecord
+from chalicelib.models import BuildRecord, JobRecord
 
 blueprint = Blueprint(__name__)
 MAX_JOBS = 100
 NO_STORE = "no-store"
 
 
+# What a request without a key does not see of a job.
+PRIVATE_FIELDS = ("params", "idempotency_key", "runner_id", "log_uri", "result_uri")
+PRIVATE_ATTEMPT_FIELDS = ("runner_id", "log_uri")
+OPS_TAG = ("operations",)
+NO_CACHE = "never cached"
+
+
+def _document(method: str, path: str, operation_id: str, summary: str, **more):
+    openapi.register(
+        openapi.Operation(
+            method=method,
+            path=path,
+            operation_id=operation_id,
+            summary=summary,
+            tags=OPS_TAG,
+            cache=NO_CACHE,
+            **more,
+        )
+    )
+
+
+def _headers() -> dict:
+    return blueprint.current_request.headers or {}
+
+
+def _view(job: JobRecord, role: str | None) -> dict:
+    """The whole job for a key holder, the public part for everyone else."""
+    view = jobs.job_view(job)
+    if role is not None:
+        return view
+    for name in PRIVATE_FIELDS:
+        view.pop(name, None)
+    for attempt in view["history"]:
+        for name in PRIVATE_ATTEMPT_FIELDS:
+            attempt.pop(name, None)
+    return view
+
+
 def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
     if value is None or value in allowed:
         return value
     raise BadRequest(f"{name} must be one of {', '.join(allowed)}", name)
+
+
+_document(
+    "get", "/jobs", "listJobs", "Jobs, newest first",
+    response=ops_schemas.JobPage, query=ops_schemas.JobsQuery,
+    errors=(400, 401, 405), extra=openapi.OPTIONAL_KEY,
+)  # fmt: skip
 
 
 @blueprint.route("/jobs")
@@ -40,15 +99,90 @@ def list_jobs() -> Response:
         before = cursors.decode(query["cursor"], scope).get("before")
     page, after = jobs.list_jobs(limit, before, job_type, state)
     cursor = cursors.encode({"before": after}, scope) if after else None
-    body = {"jobs": jobs.views(page), "next_cursor": cursor}
+    role = apikeys.role_of(_headers())
+    body = {"jobs": [_view(job, role) for job in page], "next_cursor": cursor}
     return json_response(body, cache=NO_STORE)
+
+
+_document(
+    "get", "/jobs/{job_id}", "getJob", "One job with every attempt",
+    response=ops_schemas.JobView, path_model=ops_schemas.JobPath,
+    errors=(401, 404, 405), extra=openapi.OPTIONAL_KEY,
+)  # fmt: skip
 
 
 @blueprint.route("/jobs/{job_id}")
 @handles_errors
 def get_job(job_id: str) -> Response:
     """One job with every attempt."""
-    return json_response(jobs.job_view(jobs.get_job(job_id)), cache=NO_STORE)
+    role = apikeys.role_of(_headers())
+    return json_response(_view(jobs.get_job(job_id), role), cache=NO_STORE)
+
+
+_document(
+    "post", "/jobs", "startJob",
+    "Queue a job and launch its runner (operator); a repeated idempotency key "
+    "returns the first job",
+    response=ops_schemas.JobStarted, body=ops_schemas.StartJob,
+    errors=(400, 401, 403, 405, 413, 415), extra=openapi.REQUIRES_KEY,
+)  # fmt: skip
+
+
+@blueprint.route("/jobs", methods=["POST"], content_types=["*/*"])
+@handles_errors
+def start_job() -> Response:
+    """Start a job of a generic type (simulations start through `jobctl sim`)."""
+    apikeys.require(_headers(), "operator")
+    wanted = parse_body(ops_schemas.StartJob, blueprint.current_request)
+    submission = runner.start(
+        wanted.job_type,
+        wanted.params,
+        launchers.default_launcher(),
+        idempotency_key=wanted.idempotency_key,
+        trigger="api",
+    )
+    body = {"job": _view(submission.job, "operator"), "created": submission.created}
+    return json_response(body, cache=NO_STORE)
+
+
+_document(
+    "post", "/jobs/{job_id}/cancel", "cancelJob",
+    "Cancel a queued or running job, or a pending retry (operator)",
+    response=ops_schemas.JobView, path_model=ops_schemas.JobPath,
+    errors=(401, 403, 404, 405, 409), extra=openapi.REQUIRES_KEY,
+)  # fmt: skip
+
+
+@blueprint.route("/jobs/{job_id}/cancel", methods=["POST"], content_types=["*/*"])
+@handles_errors
+def cancel_job(job_id: str) -> Response:
+    """Cancel the job and stop its runner."""
+    apikeys.require(_headers(), "operator")
+    job = runner.cancel(job_id, launchers.default_launcher())
+    return json_response(_view(job, "operator"), cache=NO_STORE)
+
+
+_document(
+    "post", "/jobs/{job_id}/retry", "retryJob",
+    "Queue a failed or cancelled job again as its next attempt (operator)",
+    response=ops_schemas.JobView, path_model=ops_schemas.JobPath,
+    errors=(401, 403, 404, 405, 409), extra=openapi.REQUIRES_KEY,
+)  # fmt: skip
+
+
+@blueprint.route("/jobs/{job_id}/retry", methods=["POST"], content_types=["*/*"])
+@handles_errors
+def retry_job(job_id: str) -> Response:
+    """Queue the job's next attempt and launch it."""
+    apikeys.require(_headers(), "operator")
+    job = runner.retry(job_id, launchers.default_launcher(), trigger="api")
+    return json_response(_view(job, "operator"), cache=NO_STORE)
+
+
+_document(
+    "get", "/ops/kpis", "getKpis", "Job KPIs per type over the last `days`",
+    response=ops_schemas.Kpis, query=ops_schemas.KpisQuery,
+)  # fmt: skip
 
 
 @blueprint.route("/ops/kpis")
@@ -81,6 +215,12 @@ def _summary(record: BuildRecord) -> dict:
         "model_version": record.model_version,
         "counts": json.loads(record.counts_json or "{}"),
     }
+
+
+_document(
+    "get", "/ops/builds", "getOpsBuilds", "The active build and the previous one",
+    response=ops_schemas.OpsBuilds, errors=(405,),
+)  # fmt: skip
 
 
 @blueprint.route("/ops/builds")

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from chalicelib import jobs, runner
+from chalicelib import builds, jobs, runner
 from chalicelib.errors import BadRequest
 from chalicelib.launchers import Launcher
 
@@ -26,6 +26,9 @@ INCOMING_PREFIX = "incoming/"
 SOURCE_ROLES = frozenset(
     {"hip_main", "sscore_nearest", "sscore_brightest", "d3_names", "exoplanets"}
 )
+# The inference model the batch image builds with (batch_jobs.inference's
+# MODEL_VERSION; the Lambda package cannot import it, so a test keeps the two equal).
+INFERENCE_MODEL_VERSION = "occurrence-v1"
 S3_EVENT_SOURCE = "aws.s3"
 OBJECT_CREATED = "Object Created"
 
@@ -151,8 +154,55 @@ def parse_event_time(text: str) -> datetime:
         ) from err
 
 
+def model_release_key(model_version: str) -> str:
+    """One rebuild per inference model version, however often it is asked for."""
+    return f"model:{model_version}"
+
+
+def stale_model(model_version: str = INFERENCE_MODEL_VERSION) -> str | None:
+    """The active build's model version when it differs from `model_version`.
+
+    None when they agree, or when no build is active (the first build uses the
+    current model anyway).
+    """
+    pointer = builds.get_pointer()
+    if pointer is None:
+        return None
+    active = builds.get_build(pointer.active_build_id)
+    return None if active.model_version == model_version else active.model_version
+
+
+def on_model_release(
+    launcher: Launcher, model_version: str = INFERENCE_MODEL_VERSION
+) -> jobs.Submission | None:
+    """Rebuild once when the active build was made with another inference model.
+
+    The idempotency key holds the model version, so every later trigger for the
+    same version returns the same job; None when the active build is current.
+    """
+    previous = stale_model(model_version)
+    if previous is None:
+        logger.info("active build already uses model %s", model_version)
+        return None
+    logger.info("model %s replaces %s: rebuilding", model_version, previous)
+    return runner.start(
+        "build",
+        {"activate": True, "incoming": True, "model_version": model_version},
+        launcher,
+        idempotency_key=model_release_key(model_version),
+        trigger="model",
+    )
+
+
 def on_refresh(when: datetime, launcher: Launcher) -> jobs.Submission:
-    """Start the month's refresh build from the newest sources, once a month."""
+    """Start the month's refresh build from the newest sources, once a month.
+
+    When the inference model changed since the active build, the model's
+    rebuild is that refresh (one build, not two).
+    """
+    rebuild = on_model_release(launcher)
+    if rebuild is not None:
+        return rebuild
     return runner.start(
         "build",
         {"activate": True, "incoming": True},

@@ -1,6 +1,7 @@
 """Render `infra/template.json` and the API's per-stage merge templates.
 
-`template.json` holds the tables and buckets Chalice does not create; tables come
+`template.json` holds the tables, buckets and AWS Batch resources (`infra/batch.py`)
+Chalice does not create; tables come
 from the same PynamoDB models the code uses, so the cloud and the local set-up
 cannot drift. `api-<stage>.json` is merged into what `chalice package` writes
 (`--merge-template`): API Gateway stage throttling on every route, and gateway
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 from chalicelib.tables import cloudformation_resources
+from infra import batch
 
 TEMPLATE = Path(__file__).with_name("template.json")
 # API Gateway throttling per stage: steady requests a second and burst, per
@@ -127,11 +129,16 @@ def render() -> dict:
         "sources", versioned=True, expire_days=365, events=True
     )
     resources["BuildsBucket"] = _bucket("builds", versioned=True, expire_days=30)
+    resources.update(batch.resources())
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "Local Bubble: tables and buckets (Chalice creates the API).",
+        "Description": (
+            "Local Bubble: tables, buckets and the AWS Batch job runners "
+            "(Chalice creates the API)."
+        ),
         "Parameters": {
             "Stage": {"Type": "String", "AllowedValues": ["dev", "prod"]},
+            **batch.parameters(),
         },
         "Resources": resources,
     }

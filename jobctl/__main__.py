@@ -24,7 +24,16 @@ from datetime import UTC, datetime
 
 import click
 
-from chalicelib import jobs, kpis, launchers, logs, models, runner, triggers
+from chalicelib import (
+    apikeys,
+    jobs,
+    kpis,
+    launchers,
+    logs,
+    models,
+    runner,
+    triggers,
+)
 from chalicelib.errors import (
     BadRequest,
     ConfigurationError,
@@ -102,8 +111,12 @@ def cli(verbose: bool) -> None:
         sys.exit(EXIT_USAGE)
 
 
+# Simulations need their run record too: `jobctl sim` and `jobctl sweep` start them.
+GENERIC_TYPES = sorted(set(launchers.ENTRYPOINT_COMMANDS) - {"simulation"})
+
+
 @cli.command()
-@click.argument("job_type", type=click.Choice(sorted(launchers.ENTRYPOINT_COMMANDS)))
+@click.argument("job_type", type=click.Choice(GENERIC_TYPES))
 @click.option(
     "--param",
     "param_pairs",
@@ -150,6 +163,204 @@ def start(
     click.echo(f"{job.job_id}{note}")
     if wait:
         sys.exit(_wait([job.job_id], interval))
+
+
+def _started(submission, wait: bool, interval: float) -> None:
+    job = submission.job
+    note = "" if submission.created else " (already started with this key)"
+    click.echo(f"{job.job_id}{note}")
+    if wait:
+        sys.exit(_wait([job.job_id], interval))
+
+
+_wait_option = click.option("--wait", is_flag=True, help="Show progress until it ends.")
+_interval_option = click.option(
+    "--interval", default=1.0, show_default=True, help="Seconds per poll."
+)
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@_wait_option
+@_interval_option
+@reports_errors
+def compare(old: str, new: str, wait: bool, interval: float) -> None:
+    """Compare build OLD with build NEW (ids or 'active') into a stored report."""
+    submission = runner.start(
+        "comparison",
+        {"old": old, "new": new},
+        launchers.default_launcher(),
+        idempotency_key=f"compare:{old}:{new}" if "active" not in (old, new) else None,
+    )
+    _started(submission, wait, interval)
+
+
+def _backup_id(backup_id: str | None) -> str:
+    from batch_jobs.backup import new_backup_id
+
+    return backup_id or new_backup_id()
+
+
+@cli.command()
+@click.option("--backup-id", help="Default: backup-<UTC time>.")
+@_wait_option
+@_interval_option
+@reports_errors
+def backup(backup_id: str | None, wait: bool, interval: float) -> None:
+    """Back up every table to the builds bucket under backups/<id>/ (written once)."""
+    backup_id = _backup_id(backup_id)
+    submission = runner.start(
+        "backup",
+        {"backup_id": backup_id},
+        launchers.default_launcher(),
+        idempotency_key=f"backup:{backup_id}",
+    )
+    _started(submission, wait, interval)
+
+
+@cli.command()
+@click.argument("backup_id")
+@click.option("--target-prefix", required=True, help="Prefix of the new tables.")
+@_wait_option
+@_interval_option
+@reports_errors
+def restore(backup_id: str, target_prefix: str, wait: bool, interval: float) -> None:
+    """Restore BACKUP_ID into new tables <prefix>-<name>; never overwrites."""
+    submission = runner.start(
+        "restore",
+        {"backup_id": backup_id, "target_prefix": target_prefix},
+        launchers.default_launcher(),
+        idempotency_key=f"restore:{backup_id}:{target_prefix}",
+    )
+    _started(submission, wait, interval)
+
+
+@cli.command()
+@click.option("--backup-id", help="Default: backup-<UTC time>.")
+@_wait_option
+@_interval_option
+@reports_errors
+def drill(backup_id: str | None, wait: bool, interval: float) -> None:
+    """Restore drill: back up, restore to scratch tables, compare every item."""
+    backup_id = _backup_id(backup_id)
+    submission = runner.start(
+        "backup",
+        {"backup_id": backup_id, "drill": True},
+        launchers.default_launcher(),
+        idempotency_key=f"drill:{backup_id}",
+    )
+    _started(submission, wait, interval)
+
+
+def _numbers(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as err:
+        raise click.BadParameter(f"{text!r} is not like 1,2,3") from err
+
+
+@cli.command()
+@click.option("--build", default="active", show_default=True)
+@click.option("--ticks", default=1000, show_default=True, type=click.IntRange(2))
+@click.option("--snapshot-every", type=click.IntRange(1), help="Default: ticks.")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(0))
+@click.option("--settleable", default="known-planet-in-hz", show_default=True)
+@click.option(
+    "--backend",
+    type=click.Choice(("numba", "numpy", "shadow")),
+    help="Kernels (default: LB_SIM_BACKEND, else numba).",
+)
+@_wait_option
+@_interval_option
+@reports_errors
+def sim(
+    build: str,
+    ticks: int,
+    snapshot_every: int | None,
+    seed: int,
+    settleable: str,
+    backend: str | None,
+    wait: bool,
+    interval: float,
+) -> None:
+    """Queue one simulation run and launch it (`python -m batch_jobs sim run`)."""
+    from batch_jobs import simulation
+
+    params = simulation.RunParams(
+        ticks=ticks,
+        snapshot_every=snapshot_every or min(100, ticks),
+        seed=seed,
+        settleable_rule=settleable,
+    )
+    try:
+        run_id = simulation.submit(get_settings(), build, params, backend)
+    except ValueError as err:
+        raise BadRequest(str(err)) from err
+    job = runner.launch(jobs.get_job(run_id), launchers.default_launcher())
+    _started(jobs.Submission(job, created=True), wait, interval)
+
+
+@cli.command(name="sim-sweep")
+@click.option("--build", default="active", show_default=True)
+@click.option("--ticks", default=1000, show_default=True, type=click.IntRange(2))
+@click.option("--seeds", required=True, help="One worker per seed, like 1,2,3.")
+@click.option(
+    "--settleable",
+    "rules",
+    multiple=True,
+    help="Also sweep these settleable rules (each seed with each rule).",
+)
+@click.option("--key", help="Idempotency key: a second sweep with it returns the job.")
+@_wait_option
+@_interval_option
+@reports_errors
+def sweep_sims(
+    build: str,
+    ticks: int,
+    seeds: str,
+    rules: tuple[str, ...],
+    key: str | None,
+    wait: bool,
+    interval: float,
+) -> None:
+    """Sweep simulation parameters as one array job: a worker per parameter set."""
+    sets = [
+        {"seed": seed, **({"settleable_rule": rule} if rule else {})}
+        for seed in _numbers(seeds)
+        for rule in (rules or (None,))
+    ]
+    if len(sets) < 2:
+        raise BadRequest("a sweep needs at least two parameter sets", "seeds")
+    params = {
+        "build": build,
+        "ticks": ticks,
+        "snapshot_every": min(100, ticks),
+        "sweep": sets,
+    }
+    submission = runner.start(
+        "simulation", params, launchers.default_launcher(), idempotency_key=key
+    )
+    _started(submission, wait, interval)
+
+
+@cli.command(name="rebuild-for-model")
+@click.option("--wait", is_flag=True, help="Show progress until it ends.")
+@_interval_option
+@reports_errors
+def rebuild_for_model(wait: bool, interval: float) -> None:
+    """Rebuild when the active build was made with an older inference model.
+
+    Prints the build job (the same one however often it is run for a model
+    version), or says the active build is current and exits 0.
+    """
+    submission = triggers.on_model_release(launchers.default_launcher())
+    if submission is None:
+        click.echo(
+            f"active build already uses model {triggers.INFERENCE_MODEL_VERSION}"
+        )
+        return
+    _started(submission, wait, interval)
 
 
 @cli.command()
@@ -238,6 +449,53 @@ def sweep() -> None:
 def kpis_command(days: int) -> None:
     """Start-up success rate, error rate and duration p50/p95 per job type, as JSON."""
     click.echo(json.dumps(kpis.recent(days), indent=1))
+
+
+@cli.group(name="api-key")
+def api_key() -> None:
+    """Make, list and revoke the API keys of the job routes."""
+
+
+@api_key.command(name="create")
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option(
+    "--role",
+    type=click.Choice(apikeys.ROLES),
+    default="viewer",
+    show_default=True,
+    help="viewer reads whole job records; operator also starts, cancels, retries.",
+)
+@reports_errors
+def api_key_create(name: str, role: str) -> None:
+    """Make a key and print it once (only its sha256 is stored)."""
+    issued = apikeys.create_key(name, role)
+    click.echo(issued.token)
+    click.echo(
+        f"key {issued.key_id} ({issued.role}) for {issued.name}: store it now, "
+        "it cannot be shown again",
+        err=True,
+    )
+
+
+@api_key.command(name="list")
+@reports_errors
+def api_key_list() -> None:
+    """List the keys: id, role, name, made, revoked (never the secrets)."""
+    for item in apikeys.list_keys():
+        revoked = jobs.iso(item.revoked_at) or "-"
+        click.echo(
+            f"{item.key_id}  {item.role:<8}  {jobs.iso(item.created_at)}  "
+            f"revoked {revoked}  {item.name}"
+        )
+
+
+@api_key.command(name="revoke")
+@click.argument("key_id")
+@reports_errors
+def api_key_revoke(key_id: str) -> None:
+    """Stop KEY_ID from working; its record stays."""
+    item = apikeys.revoke_key(key_id)
+    click.echo(f"{item.key_id} revoked")
 
 
 @cli.group()

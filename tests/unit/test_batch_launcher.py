@@ -7,6 +7,7 @@ wrong value.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import boto3
@@ -78,15 +79,46 @@ def test_a_job_is_submitted_to_its_types_definition_with_only_its_id(batch):
     assert launch.start_timeout_s == 1800.0
 
 
-def test_a_sharded_job_is_submitted_as_an_array_job(batch):
+def test_a_simulation_sweep_is_submitted_as_one_array_job(batch):
     client, stubber = batch
-    job = _job('{"shards": 8}')
+    sweep = [{"seed": seed} for seed in range(8)]
+    job = _job(json.dumps({"ticks": 10, "sweep": sweep}), job_type="simulation")
+    expected = _expected(job)
+    expected["containerOverrides"]["command"] = [
+        "sim", "sweep", "--job-id", job.job_id,
+    ]  # fmt: skip
     stubber.add_response(
         "submit_job",
         {"jobName": job.job_id, "jobId": "batch-8"},
-        {**_expected(job), "arrayProperties": {"size": 8}},
+        {**expected, "arrayProperties": {"size": 8}},
     )
     assert _launcher(client).launch(job).runner_id == "batch-8"
+
+
+def test_a_sweep_larger_than_batch_allows_is_refused_before_submitting(batch):
+    client, _ = batch
+    sweep = [{"seed": seed} for seed in range(launchers.MAX_ARRAY_SIZE + 1)]
+    job = _job(json.dumps({"sweep": sweep}), job_type="simulation")
+    with pytest.raises(launchers.LaunchFailed, match="at most 10000"):
+        _launcher(client).launch(job)
+
+
+@pytest.mark.parametrize(
+    ("job_type", "params", "command"),
+    [
+        ("build", {}, ["build", "--job-id"]),
+        ("site", {}, ["site", "--job-id"]),
+        ("comparison", {"old": "a", "new": "b"}, ["compare", "--job-id"]),
+        ("backup", {}, ["backup", "--job-id"]),
+        ("backup", {"drill": True}, ["drill", "--job-id"]),
+        ("restore", {}, ["restore", "--job-id"]),
+        ("simulation", {"seed": 1}, ["sim", "run"]),
+        ("simulation", {"sweep": [{}, {}]}, ["sim", "sweep", "--job-id"]),
+    ],
+)
+def test_every_job_type_has_an_entrypoint_command(job_type, params, command):
+    job = _job(json.dumps(params), job_type=job_type)
+    assert launchers.entrypoint_args(job) == [*command, job.job_id]
 
 
 def test_a_refused_submission_says_which_queue_and_definition_to_check(batch):

@@ -27,7 +27,7 @@ def test_every_table_has_point_in_time_recovery_and_on_demand_billing():
     ]
     assert {t["TableName"]["Fn::Sub"].rsplit("-", 1)[1] for t in tables} == {
         "builds", "systems", "names", "jobs", "sim_runs", "sim_ticks", "encounters",
-        "ratelimits",
+        "ratelimits", "api_keys",
     }  # fmt: skip
     for table in tables:
         assert table["BillingMode"] == "PAY_PER_REQUEST"
@@ -72,3 +72,55 @@ def test_rate_limit_buckets_expire_through_the_table_ttl():
         "AttributeName": "expires_at",
         "Enabled": True,
     }
+
+
+def _of_type(kind: str) -> dict:
+    return {
+        name: r["Properties"]
+        for name, r in render.render()["Resources"].items()
+        if r["Type"] == kind
+    }
+
+
+def test_every_job_type_has_the_job_definition_the_batch_launcher_submits_to():
+    from chalicelib import jobs, launchers
+
+    names = {
+        p["JobDefinitionName"]["Fn::Sub"]
+        for p in _of_type("AWS::Batch::JobDefinition").values()
+    }
+    assert names == {f"localbubble-${{Stage}}-{t}" for t in jobs.JOB_TYPES}
+    assert set(launchers.ENTRYPOINT_COMMANDS) == set(jobs.JOB_TYPES)
+    (queue,) = _of_type("AWS::Batch::JobQueue").values()
+    assert queue["JobQueueName"] == {"Fn::Sub": "localbubble-${Stage}-jobs"}
+
+
+def test_the_compute_environment_is_spot_and_small():
+    (env,) = _of_type("AWS::Batch::ComputeEnvironment").values()
+    assert env["ComputeResources"]["Type"] in ("FARGATE_SPOT", "SPOT")
+    assert env["ComputeResources"]["MaxvCpus"] <= 16
+
+
+def test_batch_retries_only_tasks_that_never_started_and_every_job_has_a_timeout():
+    for props in _of_type("AWS::Batch::JobDefinition").values():
+        rules = props["RetryStrategy"]["EvaluateOnExit"]
+        retried = [r for r in rules if r["Action"] == "RETRY"]
+        assert all("OnStatusReason" in r and "OnExitCode" not in r for r in retried)
+        assert rules[-1] == {"OnReason": "*", "Action": "EXIT"}
+        assert 0 < props["Timeout"]["AttemptDurationSeconds"] <= 6 * 3600
+
+
+def test_the_job_role_reaches_only_the_stages_tables_and_buckets():
+    (role,) = [
+        p for name, p in _of_type("AWS::IAM::Role").items() if name == "BatchJobRole"
+    ]
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    arns = []
+    for statement in statements:
+        found = statement["Resource"]
+        arns.extend(found if isinstance(found, list) else [found])
+    assert len(arns) == 7
+    for arn in arns:
+        assert ":::localbubble-${Stage}-" in arn["Fn::Sub"] or (
+            ":table/localbubble-${Stage}-" in arn["Fn::Sub"]
+        )

@@ -115,8 +115,12 @@ def test_a_runner_is_told_only_the_job_id():
 
 
 def test_a_job_type_without_a_runner_cannot_be_launched():
-    with pytest.raises(launchers.LaunchFailed, match="no runner exists for backup"):
-        launchers.entrypoint_args(_job("backup"))
+    with pytest.raises(launchers.LaunchFailed, match="no runner exists for teleport"):
+        launchers.entrypoint_args(_job("teleport"))
+
+
+def test_every_job_type_has_a_runner():
+    assert set(launchers.ENTRYPOINT_COMMANDS) == set(jobs.JOB_TYPES)
 
 
 def _attempt(
