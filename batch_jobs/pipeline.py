@@ -194,11 +194,12 @@ def run_build(
     With `incoming`, the newest file of a role under `incoming/<role>/` in the
     sources bucket replaces that role's file. A caller that passes `report` owns
     the job record; otherwise the build records a job of its own.
-    `quality_limits` override `quality.DEFAULT_LIMITS` per rule; a build whose
-    quality report crosses a limit is recorded `failed` and raises
-    `QualityLimitsCrossed`, publishing nothing.
+    `quality_limits` override `quality.DEFAULT_LIMITS` per rule, over the
+    settings' own (`LB_QUALITY_LIMITS`); a build whose quality report crosses a
+    limit is recorded `failed` and raises `QualityLimitsCrossed`, publishing
+    nothing.
     """
-    build = build_settings(quality_limits)
+    build = build_settings({**settings.quality_limits, **(quality_limits or {})})
     with tempfile.TemporaryDirectory(prefix="lb-incoming-") as scratch:
         paths, files, build_id = _prepare(
             settings, overrides, Path(scratch) if incoming else None, build
