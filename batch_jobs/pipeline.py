@@ -199,7 +199,7 @@ def run_build(
     limit is recorded `failed` and raises `QualityLimitsCrossed`, publishing
     nothing.
     """
-    build = build_settings({**settings.quality_limits, **(quality_limits or {})})
+    build = build_settings({**dict(settings.quality_limits), **(quality_limits or {})})
     with tempfile.TemporaryDirectory(prefix="lb-incoming-") as scratch:
         paths, files, build_id = _prepare(
             settings, overrides, Path(scratch) if incoming else None, build

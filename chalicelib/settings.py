@@ -11,7 +11,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -41,8 +41,9 @@ class Settings:
     rate_limit_per_minute: int = 120
     rate_limit_burst: int = 30
     # Builds: per validation rule, the largest fraction of a source's rows it may
-    # flag, over the pipeline's defaults (LB_QUALITY_LIMITS, a JSON object).
-    quality_limits: dict[str, float] = field(default_factory=dict)
+    # flag, over the pipeline's defaults (LB_QUALITY_LIMITS, a JSON object); pairs,
+    # so that settings stay hashable.
+    quality_limits: tuple[tuple[str, float], ...] = ()
 
     def table_name(self, short_name: str) -> str:
         """Full table name for a short one (`builds` -> `localbubble-local-builds`)."""
@@ -59,11 +60,11 @@ def _whole(env, var: str, default: int) -> int:
         ) from err
 
 
-def _quality_limits(env) -> dict[str, float]:
+def _quality_limits(env) -> tuple[tuple[str, float], ...]:
     """LB_QUALITY_LIMITS as a mapping of rule name to a fraction in [0, 1]."""
     text = env.get("LB_QUALITY_LIMITS", "").strip()
     if not text:
-        return {}
+        return ()
     example = "LB_QUALITY_LIMITS='{\"hip.parallax_nonpositive\": 0.06}'"
     try:
         limits = json.loads(text)
@@ -81,7 +82,7 @@ def _quality_limits(env) -> dict[str, float]:
             raise ConfigurationError(
                 f"LB_QUALITY_LIMITS: {rule}={value!r} is not a fraction in [0, 1]"
             )
-    return {rule: float(value) for rule, value in limits.items()}
+    return tuple((rule, float(value)) for rule, value in sorted(limits.items()))
 
 
 def _local_default(env, port_var: str, default_port: int) -> str:

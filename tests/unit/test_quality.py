@@ -163,7 +163,7 @@ def test_bad_quality_limits_setting_is_refused_at_start_up(text, says):
 
 def test_quality_limits_setting_is_read():
     settings = load_settings({"LB_QUALITY_LIMITS": '{"hip.duplicate_hip": 0.25}'})
-    assert settings.quality_limits == {"hip.duplicate_hip": 0.25}
+    assert dict(settings.quality_limits) == {"hip.duplicate_hip": 0.25}
 
 
 def test_a_limited_rule_that_did_not_run_fails():
