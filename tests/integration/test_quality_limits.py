@@ -104,3 +104,28 @@ def test_a_loosened_limit_is_a_different_build_that_publishes(settings):
     assert loose.build_id != failed.value.build_id
     assert builds.get_build(loose.build_id).state == "published"
     assert builds.get_build(failed.value.build_id).state == "failed"
+
+
+def _refuse_constant(name: str) -> None:
+    raise AssertionError(f"{name} in stored JSON: missing must be null")
+
+
+def test_items_and_reports_hold_no_nan_or_infinity(settings, clean_build):
+    for item in SystemItem.query(clean_build.build_id):
+        json.loads(item.doc, parse_constant=_refuse_constant)
+        for value in (item.x_pc, item.y_pc, item.z_pc):
+            assert value is None or abs(value) < 1e6
+    store = ObjectStore(settings)
+    bad = next(b for b in BAD_FILES if b.rule == "exo.orbit_missing")
+    with pytest.raises(QualityLimitsCrossed) as raised:
+        run_build(settings, overrides=bad.sources(), activate=False)
+    for build_id in (clean_build.build_id, raised.value.build_id):
+        key = f"builds/{build_id}/quality_report.json"
+        report = json.loads(
+            store.get(settings.builds_bucket, key), parse_constant=_refuse_constant
+        )
+        assert report
+    assert report["exo.orbit_missing"]["samples"][0]["values"] == {
+        "pl_orbper": None,
+        "pl_orbsmax": None,
+    }

@@ -221,3 +221,11 @@ def test_real_catalogues_pass_the_default_limits(real_world):
         "id": "HIP 40",
         "values": {"parallax_mas": -3.4, "parallax_error_mas": 4.25},
     }
+
+
+def test_a_system_with_nan_is_refused_before_dynamodb():
+    from batch_jobs import publish
+
+    system = {"system_id": "hip-1", "name": "X", "vmag": float("nan")}
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        publish.system_item("wb-test", system)
