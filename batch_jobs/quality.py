@@ -233,6 +233,11 @@ def _outside(values: np.ndarray, low: float, high: float) -> np.ndarray:
 
 def _duplicates(keys: Sequence) -> np.ndarray:
     """True for each row whose key an earlier row already had."""
+    if isinstance(keys, np.ndarray):
+        _, first = np.unique(keys, return_index=True)
+        repeated = np.ones(len(keys), dtype=bool)
+        repeated[first] = False
+        return repeated
     seen: set = set()
     out = np.zeros(len(keys), dtype=bool)
     for i, key in enumerate(keys):
@@ -283,7 +288,7 @@ def screen_hipparcos(table: dict, path: Path, report: QualityReport) -> dict:
     )
     rows.flag(
         "duplicate_hip",
-        _duplicates(table["hip"].tolist()),
+        _duplicates(np.asarray(table["hip"])),
         "rows repeating the HIP number of an earlier row (the first one is kept)",
         KEPT_OUT,
         {"hip": table["hip"]},
