@@ -117,6 +117,21 @@ def write_artifacts(
     store: ObjectStore, bucket: str, build_id: str, artifacts: dict[str, bytes]
 ) -> dict:
     """Write every artifact once, then the manifest of their digests last."""
+    digests = _put_artifacts(store, bucket, build_id, artifacts)
+    manifest = {
+        "build_id": build_id,
+        "pipeline_version": PIPELINE_VERSION,
+        "model_version": MODEL_VERSION,
+        "artifacts": digests,
+    }
+    store.put_once(bucket, f"builds/{build_id}/manifest.json", _json_bytes(manifest))
+    return digests
+
+
+def _put_artifacts(
+    store: ObjectStore, bucket: str, build_id: str, artifacts: dict[str, bytes]
+) -> dict:
+    """Write each artifact once under the build's prefix; return their digests."""
     digests = {}
     for name, body in artifacts.items():
         kind = "text/html" if name.endswith(".html") else "application/json"
@@ -125,13 +140,6 @@ def write_artifacts(
             "sha256": hashlib.sha256(body).hexdigest(),
             "bytes": len(body),
         }
-    manifest = {
-        "build_id": build_id,
-        "pipeline_version": PIPELINE_VERSION,
-        "model_version": MODEL_VERSION,
-        "artifacts": digests,
-    }
-    store.put_once(bucket, f"builds/{build_id}/manifest.json", _json_bytes(manifest))
     return digests
 
 
@@ -270,11 +278,7 @@ def _fail_on_quality(
     """
     build_id = record.build_id
     artifacts = quality_artifacts(world, build_id, failures)
-    digests = {}
-    for name, body in artifacts.items():
-        kind = "text/html" if name.endswith(".html") else "application/json"
-        store.put_once(settings.builds_bucket, f"builds/{build_id}/{name}", body, kind)
-        digests[name] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+    digests = _put_artifacts(store, settings.builds_bucket, build_id, artifacts)
     reason = "quality limits crossed: " + "; ".join(failures)
     if record.state == "failed":  # a retry: record this run's reasons
         builds.transition(record, "running")

@@ -187,7 +187,7 @@ class SourceRows:
         self.report.add(
             f"{self.prefix}.rows_kept",
             int(self.keep.sum()),
-            f"rows of {self.file} that passed the rules kept out",
+            f"rows of {self.file} that no rule kept out",
         )
         if self.keep.all():
             return self.table
