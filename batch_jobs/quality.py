@@ -24,6 +24,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from batch_jobs.catalog import NO_ID
 from chalicelib.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -69,11 +70,13 @@ DEFAULT_LIMITS: dict[str, float] = {
     "sscore.nearest.colour_implausible": 0.001,
     "sscore.nearest.distance_nonpositive": 0.0,
     "sscore.nearest.speed_unphysical": 0.001,
+    "sscore.nearest.rv_unphysical": 0.001,
     "sscore.brightest.duplicate_hip": 0.02,
     "sscore.brightest.magnitude_implausible": 0.001,
     "sscore.brightest.colour_implausible": 0.001,
     "sscore.brightest.distance_nonpositive": 0.0,
     "sscore.brightest.speed_unphysical": 0.001,
+    "sscore.brightest.rv_unphysical": 0.001,
     "exo.duplicate_planet": 0.0,
     "exo.orbit_missing": 0.002,
     "exo.eccentricity_invalid": 0.001,
@@ -366,7 +369,7 @@ def screen_sscore(table: dict, path: Path, role: str, report: QualityReport) -> 
     prefix = role.replace("_", ".")
     rows = SourceRows(table, path, prefix, report, _sscore_name)
     hip = table["hip"].tolist()
-    numbered = [h if h != -1 else ("none", i) for i, h in enumerate(hip)]
+    numbered = [h if h != NO_ID else ("none", i) for i, h in enumerate(hip)]
     rows.flag(
         "duplicate_hip",
         _duplicates(numbered),
@@ -402,14 +405,19 @@ def screen_sscore(table: dict, path: Path, role: str, report: QualityReport) -> 
     speed = tangential_speed_kms(
         rows.column("pmra_mas_yr"), rows.column("pmdec_mas_yr"), plx
     )
-    rv = np.abs(rows.column("rv_kms"))
     rows.repair(
         "speed_unphysical",
-        (speed > MAX_SPEED_KMS) | (rv > MAX_SPEED_KMS),
-        f"rows whose proper motion and distance, or radial velocity, imply a"
-        f" speed above {MAX_SPEED_KMS:g} km/s: velocity withheld",
-        ["pmra_mas_yr", "pmdec_mas_yr", "rv_kms"],
+        speed > MAX_SPEED_KMS,
+        f"rows whose proper motion and distance imply a tangential speed above"
+        f" {MAX_SPEED_KMS:g} km/s (the distance is wrong): no space velocity",
+        ["pmra_mas_yr", "pmdec_mas_yr"],
         {"tangential_speed_kms": np.round(speed, 1), "dist_pc": dist},
+    )
+    rows.repair(
+        "rv_unphysical",
+        np.abs(rows.column("rv_kms")) > MAX_SPEED_KMS,
+        f"radial velocities beyond +-{MAX_SPEED_KMS:g} km/s (unbound)",
+        ["rv_kms"],
     )
     return rows.result()
 

@@ -103,8 +103,11 @@ def test_unphysical_speed_keeps_the_star_but_withholds_its_velocity():
     assert not {"u_kms", "v_kms", "w_kms", "velocity"} & set(star)
     assert "u_kms" in _system(w, "hip-45")
     w = world.assemble_world(_bad("sscore.nearest.speed_unphysical").sources())
+    far = next(s for s in w.systems if s["name"] == "Test Far")
+    assert far["rv_kms"] == pytest.approx(19.4) and "u_kms" not in far
+    w = world.assemble_world(_bad("sscore.nearest.rv_unphysical").sources())
     runaway = next(s for s in w.systems if s["name"] == "Test Runaway")
-    assert runaway["rv_kms"] is None and "u_kms" not in runaway
+    assert runaway["rv_kms"] is None and runaway["dist_pc"] == pytest.approx(2.409)
 
 
 def test_tangential_speed_of_barnards_star():
