@@ -5,7 +5,11 @@ never guesses: an empty numeric field becomes NaN (an empty identifier becomes
 `NO_ID`), and a truncated gzip stream, a row with the wrong number of fields, an
 unparseable number, a missing required column or a file of some other format
 raises `SourceFormatError` naming the file, the line and the problem. Windows line
-endings and a UTF-8 byte-order mark are accepted everywhere.
+endings, a UTF-8 byte-order mark and gzip are accepted everywhere; lines starting
+with `#` are comments in the text tables (Hipparcos, SSCore, NASA); CSV columns
+are found by their header names, in any order, and a CSV without its header line
+is refused. Text is UTF-8 except the Hipparcos files (latin-1, as CDS publishes
+them): a UTF-8 source in another encoding is refused at its first bad byte.
 
 Sources and their layouts:
 
@@ -105,7 +109,7 @@ def read_hipparcos_main(path: Path) -> dict[str, np.ndarray]:
     empty) and `line` (the line of each row, for messages).
     """
     path = Path(path)
-    lines = _text_lines(path, _read_source(path), "latin-1")
+    lines = _uncommented(_text_lines(path, _read_source(path), "latin-1"))
     wanted = (
         0,
         _HIP_NUMBER_FIELD,
@@ -119,10 +123,11 @@ def read_hipparcos_main(path: Path) -> dict[str, np.ndarray]:
     for number, line in lines:
         fields = line.split("|")
         if len(fields) != HIP_MAIN_FIELDS:
+            header = " (a header line? hip_main.dat has none)" if number == 1 else ""
             raise SourceFormatError(
                 path,
                 f"expected {HIP_MAIN_FIELDS} '|'-separated fields (CDS I/239 "
-                f"hip_main.dat), found {len(fields)}",
+                f"hip_main.dat), found {len(fields)}{header}",
                 line=number,
             )
         if fields[0] != "H":
@@ -156,8 +161,9 @@ def read_sscore(path: Path) -> dict[str, object]:
     `hip` holds the number of a `HIP n` identifier or `NO_ID`.
     """
     path = Path(path)
-    header, rows, numbers = _csv_rows(path, _text_lines(path, _read_source(path)))
-    index = _column_index(path, header, SSCORE_COLUMNS, numbers[0] - 1)
+    lines = _uncommented(_text_lines(path, _read_source(path)))
+    header, rows, numbers = _csv_rows(path, lines)
+    index = _column_index(path, header, SSCORE_COLUMNS, lines[0][0])
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(header)
     ra = _sexagesimal(path, columns[index["RA"]], numbers, "RA", hours=True)
     dec = _sexagesimal(path, columns[index["Dec"]], numbers, "Dec", hours=False)
@@ -222,14 +228,10 @@ def read_exoplanets(path: Path) -> dict[str, object]:
     cell; numeric columns (`EXOPLANET_FLOAT_COLUMNS`) are float arrays with NaN.
     """
     path = Path(path)
-    lines = [
-        (n, line)
-        for n, line in _text_lines(path, _read_source(path))
-        if not line.startswith("#")
-    ]
+    lines = _uncommented(_text_lines(path, _read_source(path)))
     header, rows, numbers = _csv_rows(path, lines)
     wanted = EXOPLANET_TEXT_COLUMNS + EXOPLANET_FLOAT_COLUMNS
-    index = _column_index(path, header, wanted, numbers[0] - 1)
+    index = _column_index(path, header, wanted, lines[0][0])
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(header)
     table: dict[str, object] = {}
     for name in EXOPLANET_TEXT_COLUMNS:
@@ -304,7 +306,11 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise SourceFormatError(
-            path, f"not {encoding} text ({exc.reason} at byte {exc.start})", line=line
+            path,
+            f"not {encoding} text ({exc.reason}: byte 0x{data[exc.start]:02x} at"
+            f" offset {exc.start}); the file is in another encoding (latin-1?):"
+            f" save it as {encoding}",
+            line=line,
         ) from exc
 
 
@@ -322,6 +328,11 @@ def _text_lines(
             raise SourceFormatError(path, "blank line inside the table", line=number)
         numbered.append((number, line))
     return numbered
+
+
+def _uncommented(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Drop `#` comment lines, keeping every other line's number."""
+    return [(n, line) for n, line in lines if not line.lstrip().startswith("#")]
 
 
 def _csv_rows(
@@ -356,6 +367,13 @@ def _column_index(
     """Map each wanted column to its position, refusing a missing one."""
     positions = {name: i for i, name in enumerate(header)}
     missing = [name for name in wanted if name not in positions]
+    if len(missing) == len(list(wanted)):
+        raise SourceFormatError(
+            path,
+            f"no header line naming the columns: found {', '.join(header[:3])}, ..."
+            f" where the header should name {', '.join(list(wanted)[:4])}, ...",
+            line=header_line,
+        )
     if missing:
         raise SourceFormatError(
             path,

@@ -13,20 +13,23 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batch_jobs import compare, inference, publish, sources
+from batch_jobs import compare, inference, publish, quality, sources
 from batch_jobs.world import World, assemble_world
 from chalicelib import builds, jobs, reports
-from chalicelib.errors import BadRequest, BuildNotPublished
+from chalicelib.errors import BadRequest, BuildNotPublished, QualityLimitsCrossed
+from chalicelib.models import BuildRecord
 from chalicelib.settings import Settings
 from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "pipeline-1.4"  # 1.4: proper motions in system records
+# 1.4: proper motions in system records; 1.5: validation rules (rows kept out or
+# repaired), quality limits, the quality report page.
+PIPELINE_VERSION = "pipeline-1.5"
 # The inference model's version enters the build id: a new model, a new build.
 MODEL_VERSION = inference.MODEL_VERSION
 BUILD_SETTINGS = {"astrometry": "hip_main", "sector_pc": 20.0}
@@ -85,13 +88,24 @@ def _json_bytes(value) -> bytes:
     return json.dumps(value, sort_keys=True, allow_nan=False, indent=1).encode()
 
 
-def _artifacts(world: World, files: list[sources.SourceFile]) -> dict[str, bytes]:
+def quality_artifacts(world: World, build_id: str, failures: list[str]) -> dict:
+    """The quality report as JSON and as its HTML page."""
+    html = quality.render_html(world.quality, build_id, failures)
+    return {
+        "quality_report.json": _json_bytes(world.quality),
+        "quality_report.html": html.encode(),
+    }
+
+
+def _artifacts(
+    world: World, files: list[sources.SourceFile], build_id: str
+) -> dict[str, bytes]:
     systems = "\n".join(
         json.dumps(s, sort_keys=True, allow_nan=False) for s in world.systems
     )
     return {
         "source_manifest.json": _json_bytes([f.manifest_entry() for f in files]),
-        "quality_report.json": _json_bytes(world.quality),
+        **quality_artifacts(world, build_id, []),
         # mtime=0 keeps the gzip bytes identical for identical content.
         "systems.jsonl.gz": gzip.compress(systems.encode(), mtime=0),
         "tiles/stars.bin": world.tile(),
@@ -103,13 +117,7 @@ def write_artifacts(
     store: ObjectStore, bucket: str, build_id: str, artifacts: dict[str, bytes]
 ) -> dict:
     """Write every artifact once, then the manifest of their digests last."""
-    digests = {}
-    for name, body in artifacts.items():
-        store.put_once(bucket, f"builds/{build_id}/{name}", body)
-        digests[name] = {
-            "sha256": hashlib.sha256(body).hexdigest(),
-            "bytes": len(body),
-        }
+    digests = _put_artifacts(store, bucket, build_id, artifacts)
     manifest = {
         "build_id": build_id,
         "pipeline_version": PIPELINE_VERSION,
@@ -141,6 +149,21 @@ def store_comparison(
     store.put_once(bucket, f"{prefix}/report.html", html, "text/html")
     logger.info("compared %s with %s: %s", new_id, old_id, report.get("counts"))
     return report
+
+
+def _put_artifacts(
+    store: ObjectStore, bucket: str, build_id: str, artifacts: dict[str, bytes]
+) -> dict:
+    """Write each artifact once under the build's prefix; return their digests."""
+    digests = {}
+    for name, body in artifacts.items():
+        kind = "text/html" if name.endswith(".html") else "application/json"
+        store.put_once(bucket, f"builds/{build_id}/{name}", body, kind)
+        digests[name] = {
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "bytes": len(body),
+        }
+    return digests
 
 
 def write_comparison(
@@ -191,10 +214,16 @@ def compare_builds(
     }
 
 
+def build_settings(quality_limits: Mapping[str, float] | None = None) -> dict:
+    """The settings a build records and its id depends on, limits checked."""
+    return {**BUILD_SETTINGS, "quality_limits": quality.quality_limits(quality_limits)}
+
+
 def _prepare(
     settings: Settings,
     overrides: dict[str, Path] | None,
     incoming: Path | None = None,
+    build: dict | None = None,
 ):
     origins: dict[str, str] = {}
     if incoming is not None:
@@ -205,7 +234,7 @@ def _prepare(
         overrides = {**fetched, **(overrides or {})}
     paths = sources.locate(settings.sources_dir, overrides)
     files = sources.describe(paths, {r: o for r, o in origins.items() if r in paths})
-    return paths, files, world_build_id(files, BUILD_SETTINGS)
+    return paths, files, world_build_id(files, build or build_settings())
 
 
 def run_build(
@@ -215,23 +244,29 @@ def run_build(
     *,
     incoming: bool = False,
     report: Report | None = None,
+    quality_limits: Mapping[str, float] | None = None,
 ) -> BuildOutcome:
     """Build (or find) the world for the current sources, publish and activate it.
 
     With `incoming`, the newest file of a role under `incoming/<role>/` in the
     sources bucket replaces that role's file. A caller that passes `report` owns
     the job record; otherwise the build records a job of its own.
+    `quality_limits` override `quality.DEFAULT_LIMITS` per rule, over the
+    settings' own (`LB_QUALITY_LIMITS`); a build whose quality report crosses a
+    limit is recorded `failed` and raises `QualityLimitsCrossed`, publishing
+    nothing.
     """
+    build = build_settings({**dict(settings.quality_limits), **(quality_limits or {})})
     with tempfile.TemporaryDirectory(prefix="lb-incoming-") as scratch:
         paths, files, build_id = _prepare(
-            settings, overrides, Path(scratch) if incoming else None
+            settings, overrides, Path(scratch) if incoming else None, build
         )
         if report is not None:
             report(0.1, "sources read")
-            return _run(settings, paths, files, build_id, activate, report)
+            return _run(settings, paths, files, build_id, activate, report, build)
         job = jobs.start_job("build", {"build_id": build_id, "activate": activate})
         try:
-            outcome = _run(settings, paths, files, build_id, activate, _silent)
+            outcome = _run(settings, paths, files, build_id, activate, _silent, build)
         except Exception as err:
             jobs.finish_job(job, error=f"{type(err).__name__}: {err}")
             raise
@@ -239,7 +274,9 @@ def run_build(
         return outcome
 
 
-def _run(settings, paths, files, build_id, activate, report: Report) -> BuildOutcome:
+def _run(
+    settings, paths, files, build_id, activate, report: Report, build: dict
+) -> BuildOutcome:
     existing = builds.find_build(build_id)
     if existing is not None and existing.state == "published":
         logger.info("build %s already published: nothing to do", build_id)
@@ -252,16 +289,19 @@ def _run(settings, paths, files, build_id, activate, report: Report) -> BuildOut
     world = assemble_world(paths)  # reading validates: a bad file stops us here
     add_inferred_planets(world)
     timings["assemble_s"] = round(time.perf_counter() - started, 3)
-    report(0.5, "storing sources")
+    failures = quality.judge(world.quality, build["quality_limits"])
     store = ObjectStore(settings)
-    sources.store(files, store, settings.sources_bucket, paths)
     record = builds.create_build(
         build_id,
         pipeline_version=PIPELINE_VERSION,
         model_version=MODEL_VERSION,
-        settings=BUILD_SETTINGS,
+        settings=build,
         sources=[f.manifest_entry() for f in files],
     )
+    if failures:
+        _fail_on_quality(settings, store, record, world, failures)
+    report(0.5, "storing sources")
+    sources.store(files, store, settings.sources_bucket, paths)
     if record.state in ("pending", "failed"):
         builds.transition(record, "running", error=None)
     try:
@@ -273,12 +313,40 @@ def _run(settings, paths, files, build_id, activate, report: Report) -> BuildOut
         raise
 
 
+def _fail_on_quality(
+    settings: Settings,
+    store: ObjectStore,
+    record: BuildRecord,
+    world: World,
+    failures: list[str],
+) -> None:
+    """Record a build whose quality report crossed its limits as failed, and raise.
+
+    Only the quality report (JSON and page) is written, under the build's own
+    prefix and once, so the reasons can be read; no manifest, item or pointer.
+    """
+    build_id = record.build_id
+    artifacts = quality_artifacts(world, build_id, failures)
+    digests = _put_artifacts(store, settings.builds_bucket, build_id, artifacts)
+    reason = "quality limits crossed: " + "; ".join(failures)
+    if record.state == "failed":  # a retry: record this run's reasons
+        builds.transition(record, "running")
+    builds.transition(
+        record,
+        "failed",
+        error=reason,
+        artifacts_json=json.dumps(digests, sort_keys=True),
+    )
+    logger.warning("build %s failed its quality limits: %s", build_id, failures)
+    raise QualityLimitsCrossed(build_id, failures)
+
+
 def _publish(settings, store, record, world, files, timings, activate, report):
     build_id = record.build_id
     started = time.perf_counter()
     report(0.55, "writing artifacts")
     digests = write_artifacts(
-        store, settings.builds_bucket, build_id, _artifacts(world, files)
+        store, settings.builds_bucket, build_id, _artifacts(world, files, build_id)
     )
     timings["artifacts_s"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()

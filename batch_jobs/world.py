@@ -38,6 +38,7 @@ from batch_jobs import (
     astrometry,
     catalog,
     crossmatch,
+    quality,
     solar_system,
     sscore_stars,
     stellar,
@@ -48,6 +49,7 @@ from chalicelib.errors import SourceMissingError
 from sim_kernels import galactic
 
 logger = logging.getLogger(__name__)
+_Quality = quality.QualityReport
 
 SOURCE_ROLES = (
     "hip_main",
@@ -124,52 +126,39 @@ def assemble_world(paths: Mapping[str, Path]) -> World:
             f"assemble_world needs {', '.join(SOURCE_ROLES)}"
         )
     sources = {role: Path(paths[role]) for role in SOURCE_ROLES}
-    quality = _Quality()
+    report = _Quality()
     hip = catalog.read_hipparcos_main(sources["hip_main"])
     sscore = {role: catalog.read_sscore(sources[role]) for role in _SSCORE_ROLES}
     d3 = catalog.read_d3_names(sources["d3_names"])
     planets = catalog.read_exoplanets(sources["exoplanets"])
+    # The validation rules drop unusable rows and repair values before any use.
+    hip = quality.screen_hipparcos(hip, sources["hip_main"], report)
+    sscore = {
+        role: quality.screen_sscore(table, sources[role], role, report)
+        for role, table in sscore.items()
+    }
+    planets = quality.screen_exoplanets(planets, sources["exoplanets"], report)
     logger.debug("sources read in %.2f s", time.perf_counter() - started)
-    stars = _Stars(hip, quality)
-    stars.merge_sscore(sscore, quality)
-    stars.merge_d3(d3, quality)
+    stars = _Stars(hip, report)
+    stars.merge_sscore(sscore, report)
+    stars.merge_d3(d3, report)
     stars.collect_names()
-    exo = _Exoplanets(planets, quality)
+    exo = _Exoplanets(planets, report)
     hosts = exo.hosts()
     index = crossmatch.build_name_index(stars.names, [h.hostname for h in hosts])
     result = crossmatch.match_hosts(hosts, stars.match_columns(), index)
-    _report_crossmatch(result, quality)
+    _report_crossmatch(result, report)
     systems = [solar_system.sol_system()]
     systems.extend(stars.systems(exo, result))
     own = stars.sscore_only_systems(sscore)
     hosts_alone = _attach_to_sscore_stars(
-        exo.unmatched_systems(result, quality), own, quality
+        exo.unmatched_systems(result, report), own, report
     )
     systems.extend(own)
     systems.extend(hosts_alone)
-    _report_world(systems, quality)
+    _report_world(systems, report)
     logger.debug("world assembled in %.2f s", time.perf_counter() - started)
-    return World(systems, quality.rules, result)
-
-
-class _Quality:
-    """Counts per named rule, each with the sentence saying what it counts."""
-
-    def __init__(self) -> None:
-        self.rules: dict[str, dict] = {}
-
-    def add(
-        self,
-        rule: str,
-        count: int,
-        description: str,
-        examples: Iterable[str] | None = None,
-    ) -> None:
-        """Record a rule's count (and a few example names when given)."""
-        entry: dict = {"count": int(count), "description": description}
-        if examples:
-            entry["examples"] = list(examples)[:10]
-        self.rules[rule] = entry
+    return World(systems, report.rules, result)
 
 
 class _Stars:
@@ -309,6 +298,8 @@ class _Stars:
             c["ra_deg"], c["dec_deg"], c["parallax_mas"],
             c["pmra_mas_yr"], c["pmdec_mas_yr"], rv, astrometry.GALACTIC_FROM_ICRS,
         )  # fmt: skip
+        if "speed_unphysical" in c:  # the quality rule withholds these velocities
+            uvw[c["speed_unphysical"]] = np.nan
         return uvw, ~np.isfinite(rv)
 
     def systems(
@@ -482,9 +473,6 @@ class _Exoplanets:
         for i, host in enumerate(table["hostname"]):
             self.rows_of.setdefault(host, []).append(i)
         self.counts = {
-            "eccentricity_invalid": 0,
-            "duplicate_planet": 0,
-            "value_nonpositive": 0,
             "period_derived": 0,
             "axis_derived": 0,
         }
@@ -494,34 +482,18 @@ class _Exoplanets:
         _report_exoplanets(self, quality)
 
     def _planets(self, rows: list[int]) -> list[dict]:
-        """Return the planet records of one host's rows, dropping repeated names."""
-        out, seen = [], set()
-        for i in rows:
-            name = self.table["pl_name"][i]
-            if name in seen:
-                self.counts["duplicate_planet"] += 1
-                continue
-            seen.add(name)
-            out.append(self._planet(i))
-        return out
+        """Return the planet records of one host's rows (`quality` screened them)."""
+        return [self._planet(i) for i in rows]
 
     def _planet(self, i: int) -> dict:
-        """Return one planet record, with impossible values left out."""
+        """Return one planet record; missing values are None."""
         record: dict = {
             "name": self.table["pl_name"][i],
             "known": True,
             "inferred": False,
         }
         for key, column in _PLANET_FLOATS.items():
-            value = float(self.table[column][i])
-            if key == "eccentricity":
-                if math.isfinite(value) and not 0.0 <= value < 1.0:
-                    self.counts["eccentricity_invalid"] += 1
-                    value = math.nan
-            elif value <= 0:
-                self.counts["value_nonpositive"] += 1
-                value = math.nan
-            record[key] = _number(value)
+            record[key] = _number(self.table[column][i])
         self._complete_orbit(record, float(self.table["st_mass"][i]))
         record["source"] = NASA_SOURCE
         return record
@@ -703,26 +675,8 @@ def _report_hipparcos(
     quality: _Quality,
 ) -> None:
     """Add the Hipparcos rules to the quality report."""
-    plx = hip["parallax_mas"]
     poe = stars.parallax_over_error
     add = quality.add
-    add("hip.rows", len(plx), "rows read from the Hipparcos main catalogue")
-    add(
-        "hip.position_missing",
-        int((~placed).sum()),
-        "rows without RA/Dec (no astrometric solution): left out of the world",
-    )
-    add(
-        "hip.duplicate_hip",
-        int((~unique).sum()),
-        "rows repeating a HIP number: dropped",
-    )
-    add("hip.parallax_missing", int(np.isnan(plx).sum()), "rows without a parallax")
-    add(
-        "hip.parallax_nonpositive",
-        int((plx <= 0).sum()),
-        "rows with parallax <= 0: no distance and no x, y, z",
-    )
     add(
         "hip.distance_assigned",
         int(np.isfinite(stars.dist).sum()),
@@ -778,7 +732,6 @@ def _report_sscore(
         "rv_conflict": f"radial velocities differing by more than {RV_CONFLICT_KMS} "
         "km/s from a higher-priority source for the same star",
     }
-    quality.add(f"{prefix}.rows", rows, f"rows read from {role}")
     for key, description in descriptions.items():
         quality.add(f"{prefix}.{key}", counts[key], description)
 
@@ -786,7 +739,6 @@ def _report_sscore(
 def _report_exoplanets(exo: _Exoplanets, quality: _Quality) -> None:
     """Add the exoplanet-table rules to the quality report."""
     table, add = exo.table, quality.add
-    add("exo.rows", len(table["pl_name"]), "planet rows read from the exoplanet table")
     add("exo.hosts", len(exo.rows_of), "distinct host names")
     add(
         "exo.period_derived",
@@ -799,11 +751,6 @@ def _report_exoplanets(exo: _Exoplanets, quality: _Quality) -> None:
         exo.counts["axis_derived"],
         "planets whose semi-major axis was missing: derived from the period and"
         " the star's mass (Kepler's third law), marked derived",
-    )
-    add(
-        "exo.duplicate_planet",
-        exo.counts["duplicate_planet"],
-        "rows repeating a planet name of the same host: dropped",
     )
     add(
         "exo.position_missing",
@@ -824,16 +771,6 @@ def _report_exoplanets(exo: _Exoplanets, quality: _Quality) -> None:
         "exo.eccentricity_missing",
         int(np.isnan(table["pl_orbeccen"]).sum()),
         "planets without an eccentricity",
-    )
-    add(
-        "exo.eccentricity_invalid",
-        exo.counts["eccentricity_invalid"],
-        "eccentricities outside [0, 1): dropped",
-    )
-    add(
-        "exo.value_nonpositive",
-        exo.counts["value_nonpositive"],
-        "periods, semi-major axes, masses or radii <= 0: dropped",
     )
 
 

@@ -45,6 +45,20 @@ class SourceFormatError(SourceError):
         super().__init__(f"{where}: {problem}")
 
 
+class QualityLimitsCrossed(SourceError):
+    """A build's quality report crossed its configured limits; it is not published."""
+
+    code = "quality_limits_crossed"
+
+    def __init__(self, build_id: str, failures: list[str]) -> None:
+        self.build_id = build_id
+        self.failures = list(failures)
+        super().__init__(
+            f"build {build_id} failed its quality limits (see its"
+            f" quality_report.html): {'; '.join(self.failures)}"
+        )
+
+
 class BadRequest(LocalBubbleError):
     """Client input is invalid; `parameter` names what was wrong."""
 

@@ -7,6 +7,8 @@ talks to dynalite and SeaweedFS locally and to DynamoDB and S3 in the cloud.
 from __future__ import annotations
 
 import functools
+import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -38,6 +40,10 @@ class Settings:
     # Per client, per kind of expensive query (near, box, search).
     rate_limit_per_minute: int = 120
     rate_limit_burst: int = 30
+    # Builds: per validation rule, the largest fraction of a source's rows it may
+    # flag, over the pipeline's defaults (LB_QUALITY_LIMITS, a JSON object); pairs,
+    # so that settings stay hashable.
+    quality_limits: tuple[tuple[str, float], ...] = ()
 
     def table_name(self, short_name: str) -> str:
         """Full table name for a short one (`builds` -> `localbubble-local-builds`)."""
@@ -52,6 +58,31 @@ def _whole(env, var: str, default: int) -> int:
         raise ConfigurationError(
             f"{var}={text!r} is not a whole number; set it like {var}={default}"
         ) from err
+
+
+def _quality_limits(env) -> tuple[tuple[str, float], ...]:
+    """LB_QUALITY_LIMITS as a mapping of rule name to a fraction in [0, 1]."""
+    text = env.get("LB_QUALITY_LIMITS", "").strip()
+    if not text:
+        return ()
+    example = "LB_QUALITY_LIMITS='{\"hip.parallax_nonpositive\": 0.06}'"
+    try:
+        limits = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigurationError(
+            f"LB_QUALITY_LIMITS is not JSON ({err.msg}); set it like {example}"
+        ) from err
+    if not isinstance(limits, dict):
+        raise ConfigurationError(
+            f"LB_QUALITY_LIMITS must be a JSON object; set it like {example}"
+        )
+    for rule, value in limits.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (number and math.isfinite(value) and 0 <= value <= 1):
+            raise ConfigurationError(
+                f"LB_QUALITY_LIMITS: {rule}={value!r} is not a fraction in [0, 1]"
+            )
+    return tuple((rule, float(value)) for rule, value in sorted(limits.items()))
 
 
 def _local_default(env, port_var: str, default_port: int) -> str:
@@ -143,6 +174,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         rate_limit_per_minute=_whole(env, "LB_RATE_LIMIT_PER_MINUTE", 120),
         rate_limit_burst=_whole(env, "LB_RATE_LIMIT_BURST", 30),
+        quality_limits=_quality_limits(env),
     )
     return _validate(settings)
 

@@ -33,13 +33,18 @@ def test_sample_build_is_readable_by_id_through_the_api(sample_build):
 def test_a_new_build_is_compared_with_the_active_one(settings, published_build):
     from batch_jobs.pipeline import run_build
     from chalicelib.storage import ObjectStore
-    from tests.conftest import REPO, SAMPLE_SOURCES
+    from tests.conftest import REPO, SAMPLE_QUALITY_LIMITS, SAMPLE_SOURCES
 
     data = REPO / "tests" / "data"
     overrides = {role: data / name for role, name in SAMPLE_SOURCES.items()}
     # The 2020 table makes a build of its own, so this run surely compares.
     overrides["exoplanets"] = data / "exoplanets_sample_2020.csv"
-    sample = run_build(settings, overrides=overrides, activate=False)
+    sample = run_build(
+        settings,
+        overrides=overrides,
+        activate=False,
+        quality_limits=SAMPLE_QUALITY_LIMITS,
+    )
     assert sample.counts["compared_with"] == published_build.build_id
     prefix = f"comparisons/{published_build.build_id}__{sample.build_id}"
     store = ObjectStore(settings)
