@@ -64,9 +64,9 @@ class RunParams:
     ticks: int = 1000
     snapshot_every: int = 100
     seed: int = 1
-    ruleset: str = "settlement-v1"
+    ruleset: str = settlement.DEFAULT_RULESET
     founders: tuple[str, ...] = ("sol",)
-    settleable_rule: str = "known-planet-in-hz"
+    settleable_rule: str | None = None  # None: the ruleset's own rule
     profile: bool = False
 
     def check(self) -> RunParams:
@@ -82,13 +82,17 @@ class RunParams:
             raise ValueError(f"seed: must be in [0, 2**63); got {self.seed}")
         if not self.founders:
             raise ValueError("founders: name at least one system id, e.g. 'sol'")
-        if self.settleable_rule not in habitable.SETTLEABLE_RULES:
+        rule = self.rule(settlement.load_ruleset(self.ruleset))
+        if rule not in habitable.SETTLEABLE_RULES:
             raise ValueError(
                 f"settleable_rule: use one of {habitable.SETTLEABLE_RULES}; "
-                f"got {self.settleable_rule!r}"
+                f"got {rule!r}"
             )
-        settlement.load_ruleset(self.ruleset)
         return self
+
+    def rule(self, ruleset: settlement.Ruleset) -> str:
+        """Return the settleable rule: the one asked for, else the ruleset's."""
+        return self.settleable_rule or ruleset.settleable_rule
 
 
 def backend_setting(environ: dict[str, str] | None = None) -> str:
@@ -152,7 +156,11 @@ def submit(
             f"build {build_id} is {record.state}; simulate a published build"
         )
     ruleset = settlement.load_ruleset(params.ruleset)
-    stored = {**asdict(params), "founders": list(params.founders)}
+    stored = {
+        **asdict(params),
+        "founders": list(params.founders),
+        "settleable_rule": params.rule(ruleset),
+    }
     job = jobs.queue_job(
         JOB_TYPE,
         {"build_id": build_id, "backend": backend, **stored},

@@ -157,3 +157,39 @@ def test_backend_setting_refuses_an_unknown_kernel_name():
     assert simulation.backend_setting({"LB_SIM_BACKEND": "shadow"}) == "shadow"
     with pytest.raises(ValueError, match="LB_SIM_BACKEND"):
         simulation.backend_setting({"LB_SIM_BACKEND": "fortran"})
+
+
+def test_inferred_planets_reach_the_simulation_world_and_count_under_v2(
+    settings, sample_build
+):
+    from batch_jobs import simworld
+    from chalicelib import habitable
+
+    systems = simworld.load_systems(settings, sample_build.build_id)
+    inferred = [p for s in systems for p in s["planets"] if p.get("inferred")]
+    assert inferred, "the systems artifact carries no inferred planets"
+    known = simworld.build_world(systems, "known-planet-in-hz")
+    either = simworld.build_world(systems, "planet-in-hz")
+    assert known.system_ids == either.system_ids
+    assert (either.settleable >= known.settleable).all()
+    placed = {s["system_id"]: s for s in systems if s.get("x_pc") is not None}
+    only_inferred = [
+        sid
+        for sid, system in placed.items()
+        if habitable.planets_in_zone(system)
+        and not habitable.planets_in_zone(habitable.without_inferred(system))
+    ]
+    assert only_inferred, "no system has an inferred planet alone in its zone"
+    for sid in only_inferred:
+        row = either.index_of(sid)
+        assert either.settleable[row] and not known.settleable[row]
+
+
+def test_a_run_takes_the_default_ruleset_and_its_settleable_rule(
+    settings, sample_build
+):
+    params = simulation.RunParams(ticks=2, snapshot_every=1)
+    run_id = simulation.submit(settings, sample_build.build_id, params, "numba")
+    run = simulations.get_run(run_id)
+    assert run.ruleset_version == "settlement-v2"
+    assert json.loads(run.params_json)["settleable_rule"] == "planet-in-hz"
