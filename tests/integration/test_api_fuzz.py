@@ -26,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from batch_jobs import simulation
+from batch_jobs.encounters import run_encounters
 from chalicelib import reads
 
 pytestmark = pytest.mark.integration
@@ -83,12 +85,24 @@ def _schema():
     return schemathesis.openapi.from_wsgi("/openapi.json", ChaliceWSGI(app))
 
 
+@pytest.fixture(scope="module")
+def sim_run(settings, sample_build) -> tuple[str, int]:
+    """A succeeded run and its last tick, with the sample build's encounters."""
+    run_encounters(settings, sample_build.build_id)
+    params = simulation.RunParams(ticks=20, snapshot_every=10, seed=5)
+    run_id = simulation.submit(settings, sample_build.build_id, params, "numba")
+    simulation.execute(settings, run_id)
+    return run_id, 20
+
+
 @pytest.mark.parametrize(
     "operation",
     [result.ok() for result in _schema().get_all_operations()],
     ids=lambda operation: operation.label,
 )
-def test_no_operation_answers_5xx_or_breaks_its_schema(operation, sample_build):
+def test_no_operation_answers_5xx_or_breaks_its_schema(
+    operation, sample_build, sim_run
+):
     reads.ANSWERS.clear()
     statuses: list[int] = []
 
@@ -103,13 +117,18 @@ def test_no_operation_answers_5xx_or_breaks_its_schema(operation, sample_build):
         case=operation.as_strategy(),
         real_build=st.booleans(),
         system_id=st.sampled_from([None, "sol", "hip-70890"]),
+        real_run=st.booleans(),
     )
-    def check(case, real_build, system_id):
+    def check(case, real_build, system_id, real_run):
         parameters = case.path_parameters or {}
         if real_build and "build_ref" in parameters:
             parameters["build_ref"] = sample_build.build_id
         if system_id and "system_id" in parameters:
             parameters["system_id"] = system_id
+        if real_run and "run_id" in parameters:
+            parameters["run_id"] = sim_run[0]
+            if "tick" in parameters:
+                parameters["tick"] = sim_run[1]
         response = case.call_and_validate(checks=CHECKS)
         statuses.append(response.status_code)
 

@@ -28,6 +28,15 @@ def _final_snapshot_sha(settings, run) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def _playback_without_run_id(settings, run_id: str) -> dict:
+    body = ObjectStore(settings).get(
+        settings.builds_bucket, simulations.playback_key(run_id)
+    )
+    doc = json.loads(body)
+    assert doc.pop("run_id") == run_id
+    return doc
+
+
 def _submit(settings, sample_build, backend="numba", **params) -> str:
     merged = {"ticks": 300, "snapshot_every": 50, "seed": 7, **BUSY, **params}
     return simulation.submit(
@@ -84,6 +93,10 @@ def test_killed_run_resumes_to_the_state_of_an_uninterrupted_run(
         ours = simulations.get_tick(killed_id, tick)
         theirs = simulations.get_tick(whole.run_id, tick)
         assert ours["counts"] == theirs["counts"]
+    # The playback of the resumed run is the uninterrupted run's.
+    assert _playback_without_run_id(settings, killed_id) == (
+        _playback_without_run_id(settings, whole.run_id)
+    )
 
 
 def test_shadow_run_records_no_difference_between_the_kernels(settings, sample_build):
