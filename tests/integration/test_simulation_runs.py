@@ -173,12 +173,13 @@ def test_backend_setting_refuses_an_unknown_kernel_name():
 
 
 def test_inferred_planets_reach_the_simulation_world_and_count_under_v2(
-    settings, sample_build
+    settings, published_build
 ):
+    # The whole sky: the sample's few stars have no inferred planet in a zone.
     from batch_jobs import simworld
     from chalicelib import habitable
 
-    systems = simworld.load_systems(settings, sample_build.build_id)
+    systems = simworld.load_systems(settings, published_build.build_id)
     inferred = [p for s in systems for p in s["planets"] if p.get("inferred")]
     assert inferred, "the systems artifact carries no inferred planets"
     known = simworld.build_world(systems, "known-planet-in-hz")
