@@ -200,7 +200,7 @@ def _sim(args: argparse.Namespace) -> int:
             ticks=args.ticks,
             snapshot_every=args.snapshot_every or min(100, args.ticks),
             seed=args.seed,
-            ruleset=args.ruleset,
+            ruleset=args.ruleset or simulation.RunParams.ruleset,
             founders=tuple(args.founder or ("sol",)),
             settleable_rule=args.settleable,
             profile=args.profile,
@@ -306,12 +306,13 @@ def _sim_parser(commands) -> None:
         "--snapshot-every", type=int, help="ticks between snapshots (default 100)"
     )
     sim.add_argument("--seed", type=int, default=1)
-    sim.add_argument("--ruleset", default="settlement-v1")
+    sim.add_argument("--ruleset", default=None, help="default: settlement-v2")
     sim.add_argument("--founder", action="append", help="system id (default: sol)")
     sim.add_argument(
         "--settleable",
-        default="known-planet-in-hz",
+        default=None,
         choices=habitable.SETTLEABLE_RULES,
+        help="settleable rule (default: the ruleset's own)",
     )
     sim.add_argument(
         "--backend",

@@ -1,10 +1,15 @@
-"""Closest approaches to the Sun for a build's stars, precomputed for the API.
+"""Closest approaches for a build's stars, precomputed for the API.
 
 Only stars with a measured radial velocity are listed: without it a track is
 the tangential motion alone, whose closest approach is the star's present
 distance at the present time, which says nothing. Each item records when (years
 from the build's epoch; negative is the past) and how near (pc) the star passes,
 under linear motion (``sim_kernels.encounters``), ranked nearest first.
+
+Two lists: every star's approach to the Sun, and the pairs of stars that pass
+within ``PAIR_THRESHOLD_PC`` of each other within ``PAIR_HORIZON_YR`` of now,
+past or future (the kernel searches the future; the past is the future of the
+reversed motions). A pair's closest approach over that whole window is kept.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from chalicelib.settings import Settings
 from sim_kernels import encounters
 
 logger = logging.getLogger(__name__)
+PAIR_HORIZON_YR = 100_000.0
+PAIR_THRESHOLD_PC = 1.0
 
 
 def closest_approaches(world: simworld.SimWorld, backend: str = "numba") -> list[dict]:
@@ -46,6 +53,51 @@ def closest_approaches(world: simworld.SimWorld, backend: str = "numba") -> list
     return records
 
 
+def pair_approaches(
+    world: simworld.SimWorld,
+    horizon_yr: float = PAIR_HORIZON_YR,
+    threshold_pc: float = PAIR_THRESHOLD_PC,
+    backend: str = "numba",
+) -> list[dict]:
+    """Return the pairs of stars with radial velocities that pass within the
+    threshold within ``horizon_yr`` of now (either way), nearest pass first."""
+    rows = np.flatnonzero(np.isfinite(world.rv_kms) & ~world.at_rest)
+    positions, velocities = world.positions_pc[rows], world.velocities_kms[rows]
+    best: dict[tuple[int, int], tuple[float, float]] = {}
+    for sign in (1.0, -1.0):
+        found = encounters.close_pairs(
+            positions, sign * velocities, horizon_yr, threshold_pc, backend=backend
+        )
+        for i, j, t, d in zip(
+            found.i.tolist(),
+            found.j.tolist(),
+            found.t_min_yr.tolist(),
+            found.d_min_pc.tolist(),
+            strict=True,
+        ):
+            # Both windows hold t = 0; the future's copy of it is kept.
+            if (i, j) not in best or d < best[(i, j)][1]:
+                best[(i, j)] = (sign * t, d)
+    records = []
+    for (i, j), (t, d) in sorted(best.items(), key=lambda kv: (kv[1][1], kv[0])):
+        a, b = rows[i], rows[j]
+        relative = world.velocities_kms[b] - world.velocities_kms[a]
+        separation = world.positions_pc[b] - world.positions_pc[a]
+        records.append(
+            {
+                "system_id_a": world.system_ids[a],
+                "name_a": world.names[a],
+                "system_id_b": world.system_ids[b],
+                "name_b": world.names[b],
+                "t_min_yr": round(float(t), 1),
+                "d_min_pc": round(float(d), 4),
+                "separation_now_pc": round(float(np.linalg.norm(separation)), 4),
+                "relative_speed_kms": round(float(np.linalg.norm(relative)), 3),
+            }
+        )
+    return records
+
+
 def run_encounters(settings: Settings, build_ref: str, backend: str = "numba") -> dict:
     """Compute and store a build's encounters with the Sun as a job; return counts."""
     build_id = builds.resolve_build_id(build_ref)
@@ -56,10 +108,23 @@ def run_encounters(settings: Settings, build_ref: str, backend: str = "numba") -
         )
         records = closest_approaches(world, backend)
         written = simulations.save_encounters(build_id, records)
+        pairs = pair_approaches(world, backend=backend)
+        written_pairs = simulations.save_encounters(build_id, pairs, kind="pairs")
     except Exception as err:
         jobs.finish_job(job, error=f"{type(err).__name__}: {err}")
         raise
-    result = {"build_id": build_id, "encounters": written}
+    result = {
+        "build_id": build_id,
+        "encounters": written,
+        "pair_encounters": written_pairs,
+        "pair_horizon_yr": PAIR_HORIZON_YR,
+        "pair_threshold_pc": PAIR_THRESHOLD_PC,
+    }
     jobs.finish_job(job, result=result)
-    logger.info("build %s: %d encounters with the Sun stored", build_id, written)
+    logger.info(
+        "build %s: %d encounters with the Sun, %d between pairs stored",
+        build_id,
+        written,
+        written_pairs,
+    )
     return result

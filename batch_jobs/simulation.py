@@ -16,6 +16,13 @@ seed, and positions are recomputed from the tick, not stepped). Snapshots hold
 the tick and the three state arrays; their bytes are a deterministic function of
 the state, so rewriting one after a crash is a no-op.
 
+Playback: each snapshot also carries the run's settlement log so far (every
+start and end of a settlement, by tick and system) and the settled count at
+every snapshot tick. When the last tick is reached the run writes
+``sim/runs/<run>/playback.json`` (format ``playback-v1``, see
+``playback_document``) from that log; a resumed run restores the log from its
+snapshot, so it writes the same bytes as an uninterrupted one.
+
 Kernels: ``LB_SIM_BACKEND`` (or ``--backend``) picks ``numba`` (modernised),
 ``numpy`` (legacy reference) or ``shadow``, which steps both from the same state,
 goes on with the Numba result, and records the largest difference per quantity.
@@ -29,14 +36,13 @@ import io
 import json
 import logging
 import os
-import pstats
 import time
 import zipfile
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from batch_jobs import simworld
+from batch_jobs import profiling, simworld
 from chalicelib import builds, habitable, jobs, simulations
 from chalicelib.errors import Conflict
 from chalicelib.models import JobRecord, SimRun, SimTick
@@ -50,6 +56,9 @@ BACKENDS = ("numba", "numpy", "shadow")
 JOB_TYPE = "simulation"  # one of chalicelib.jobs.JOB_TYPES
 MAX_TICKS = 1_000_000
 _STATE_ARRAYS = ("settled_since", "age_yr", "probe_arrival")
+_LOG_ARRAYS = ("event_tick", "event_system", "event_kind", "snap_tick", "snap_settled")
+PLAYBACK_FORMAT = "playback-v1"
+EVENT_START, EVENT_END = 1, 2
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -64,9 +73,9 @@ class RunParams:
     ticks: int = 1000
     snapshot_every: int = 100
     seed: int = 1
-    ruleset: str = "settlement-v1"
+    ruleset: str = settlement.DEFAULT_RULESET
     founders: tuple[str, ...] = ("sol",)
-    settleable_rule: str = "known-planet-in-hz"
+    settleable_rule: str | None = None  # None: the ruleset's own rule
     profile: bool = False
 
     def check(self) -> RunParams:
@@ -82,13 +91,17 @@ class RunParams:
             raise ValueError(f"seed: must be in [0, 2**63); got {self.seed}")
         if not self.founders:
             raise ValueError("founders: name at least one system id, e.g. 'sol'")
-        if self.settleable_rule not in habitable.SETTLEABLE_RULES:
+        rule = self.rule(settlement.load_ruleset(self.ruleset))
+        if rule not in habitable.SETTLEABLE_RULES:
             raise ValueError(
                 f"settleable_rule: use one of {habitable.SETTLEABLE_RULES}; "
-                f"got {self.settleable_rule!r}"
+                f"got {rule!r}"
             )
-        settlement.load_ruleset(self.ruleset)
         return self
+
+    def rule(self, ruleset: settlement.Ruleset) -> str:
+        """Return the settleable rule: the one asked for, else the ruleset's."""
+        return self.settleable_rule or ruleset.settleable_rule
 
 
 def backend_setting(environ: dict[str, str] | None = None) -> str:
@@ -103,10 +116,104 @@ def backend_setting(environ: dict[str, str] | None = None) -> str:
 # ---------------------------------------------------------------- snapshots
 
 
-def snapshot_bytes(state: settlement.SettlementState) -> bytes:
-    """Return a run state as .npz bytes that depend on the state alone."""
+class SettlementLog:
+    """Every start and end of a settlement so far, and the settled count per snapshot.
+
+    Kept in memory during a run and written into each snapshot, so a resumed run
+    carries on the same log.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray] | None = None) -> None:
+        arrays = arrays or {}
+        self.events: list[tuple[int, int, int]] = list(
+            zip(
+                arrays.get("event_tick", np.zeros(0, np.int64)).tolist(),
+                arrays.get("event_system", np.zeros(0, np.int64)).tolist(),
+                arrays.get("event_kind", np.zeros(0, np.int8)).tolist(),
+                strict=True,
+            )
+        )
+        self.snapshots: list[tuple[int, int]] = list(
+            zip(
+                arrays.get("snap_tick", np.zeros(0, np.int64)).tolist(),
+                arrays.get("snap_settled", np.zeros(0, np.int64)).tolist(),
+                strict=True,
+            )
+        )
+
+    def founded(self, state: settlement.SettlementState) -> None:
+        """Log the founders, settled at the run's first tick."""
+        for row in np.flatnonzero(state.settled_since).tolist():
+            self.events.append((state.tick, row, EVENT_START))
+
+    def changed(self, before: np.ndarray, state: settlement.SettlementState) -> None:
+        """Log the settlements that started or ended in the step to ``state``."""
+        after = state.settled_since
+        # Arrivals need an unsettled target and only older settlements end, so a
+        # system cannot both start and end in one tick.
+        started = np.flatnonzero((before == 0) & (after > 0)).tolist()
+        ended = np.flatnonzero((before > 0) & (after == 0)).tolist()
+        self.events += [(state.tick, row, EVENT_START) for row in started]
+        self.events += [(state.tick, row, EVENT_END) for row in ended]
+
+    def snapshot(self, state: settlement.SettlementState) -> None:
+        """Log the settled count at a snapshot tick."""
+        self.snapshots.append((state.tick, int(np.count_nonzero(state.settled_since))))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Return the log as arrays for a snapshot."""
+        ev = np.array(self.events, dtype=np.int64).reshape(-1, 3)
+        snaps = np.array(self.snapshots, dtype=np.int64).reshape(-1, 2)
+        return {
+            "event_tick": ev[:, 0],
+            "event_system": ev[:, 1],
+            "event_kind": ev[:, 2].astype(np.int8),
+            "snap_tick": snaps[:, 0],
+            "snap_settled": snaps[:, 1],
+        }
+
+
+def playback_document(
+    run: SimRun,
+    system_ids: list[str],
+    tick_yr: float,
+    log: SettlementLog,
+) -> dict:
+    """Return a run's playback: settled counts per snapshot and settled intervals.
+
+    Tick ``t`` lies ``(t - 1) * tick_years`` years after the run's start; an
+    interval ends with null when the settlement outlives the run.
+    """
+    intervals: dict[str, list[list[float | None]]] = {}
+    for tick, row, kind in sorted(log.events):
+        spans = intervals.setdefault(system_ids[row], [])
+        years = (tick - 1) * tick_yr
+        if kind == EVENT_START:
+            spans.append([years, None])
+        else:
+            spans[-1][1] = years
+    return {
+        "format": PLAYBACK_FORMAT,
+        "run_id": run.run_id,
+        "build_id": run.build_id,
+        "ruleset": run.ruleset_version,
+        "seed": int(run.seed),
+        "tick_years": tick_yr,
+        "n_ticks": int(run.ticks),
+        "duration_years": (int(run.ticks) - 1) * tick_yr,
+        "settled_counts": [count for _, count in log.snapshots],
+        "snapshot_ticks": [tick for tick, _ in log.snapshots],
+        "intervals": dict(sorted(intervals.items())),
+    }
+
+
+def snapshot_bytes(
+    state: settlement.SettlementState, log: SettlementLog | None = None
+) -> bytes:
+    """Return a run state (and its log) as .npz bytes that depend on them alone."""
     arrays = {"tick": np.int64(state.tick)}
     arrays.update({name: getattr(state, name) for name in _STATE_ARRAYS})
+    arrays.update(log.arrays() if log is not None else {})
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, array in arrays.items():
@@ -116,6 +223,14 @@ def snapshot_bytes(state: settlement.SettlementState) -> bytes:
             np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
             archive.writestr(info, buffer.getvalue())
     return out.getvalue()
+
+
+def log_from_snapshot(data: bytes) -> SettlementLog | None:
+    """Return the settlement log a snapshot holds; None if it predates logs."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        if not set(_LOG_ARRAYS) <= set(npz.files):
+            return None
+        return SettlementLog({name: npz[name] for name in _LOG_ARRAYS})
 
 
 def state_from_snapshot(
@@ -152,7 +267,11 @@ def submit(
             f"build {build_id} is {record.state}; simulate a published build"
         )
     ruleset = settlement.load_ruleset(params.ruleset)
-    stored = {**asdict(params), "founders": list(params.founders)}
+    stored = {
+        **asdict(params),
+        "founders": list(params.founders),
+        "settleable_rule": params.rule(ruleset),
+    }
     job = jobs.queue_job(
         JOB_TYPE,
         {"build_id": build_id, "backend": backend, **stored},
@@ -252,6 +371,7 @@ class _Runner:
         previous.pop("wall_ms_mean", None)
         self.health = _Health(**previous)
         self.health.shadow_max = json.loads(run.shadow_json or "{}")
+        self.log: SettlementLog | None = SettlementLog()
 
     def initial_state(self) -> settlement.SettlementState:
         """Return the state to start from: the last snapshot, or tick 1."""
@@ -259,6 +379,9 @@ class _Runner:
             key = simulations.snapshot_key(self.run.run_id, self.run.last_snapshot_tick)
             data = self.store.get(self.settings.builds_bucket, key)
             logger.info("run %s resumes from %s", self.run.run_id, key)
+            self.log = log_from_snapshot(data)
+            if self.log is None:
+                logger.warning("run %s: %s has no settlement log", self.run.run_id, key)
             return state_from_snapshot(
                 data, self.world, self.ruleset.tick_yr, self.backend
             )
@@ -273,7 +396,9 @@ class _Runner:
                 f"founders {unsettleable} are not settleable under rule "
                 f"{self.params['settleable_rule']!r}; pick settleable founders"
             )
-        return settlement.initial_state(self.world, founders)
+        state = settlement.initial_state(self.world, founders)
+        self.log.founded(state)
+        return state
 
     def step(self, state):
         """Advance one tick with the chosen backend; return (state, report, shadow)."""
@@ -317,10 +442,12 @@ class _Runner:
         """Write the snapshot, then the ticks, then the run's progress."""
         run_id = self.run.run_id
         key = simulations.snapshot_key(run_id, state.tick)
+        if self.log is not None:
+            self.log.snapshot(state)
         self.store.put_once(
             self.settings.builds_bucket,
             key,
-            snapshot_bytes(state),
+            snapshot_bytes(state, self.log),
             content_type="application/octet-stream",
         )
         pending[-1].snapshot_key = key
@@ -350,7 +477,10 @@ class _Runner:
         pending: list[SimTick] = []
         while state.tick < last:
             started = time.perf_counter()
+            before = state.settled_since
             state, report, shadow = self.step(state)
+            if self.log is not None:
+                self.log.changed(before, state)
             problems = settlement.invariant_violations(state, self.world)
             wall_ms = (time.perf_counter() - started) * 1000.0
             pending.append(self.tick_item(state, report, wall_ms, problems, shadow))
@@ -363,25 +493,27 @@ class _Runner:
                 )
         return state
 
+    def write_playback(self) -> str | None:
+        """Store the run's playback document once the last tick is reached."""
+        if self.log is None:
+            logger.warning("run %s: no settlement log, no playback", self.run.run_id)
+            return None
+        doc = playback_document(
+            self.run, self.sim_world.system_ids, self.ruleset.tick_yr, self.log
+        )
+        key = simulations.playback_key(self.run.run_id)
+        body = json.dumps(doc, sort_keys=True, allow_nan=False).encode()
+        self.store.put_once(self.settings.builds_bucket, key, body)
+        logger.info("run %s playback: %s", self.run.run_id, key)
+        return key
+
 
 def _store_profile(runner: _Runner, profiler: cProfile.Profile) -> str:
     """Store a profile of this attempt beside the snapshots; return its key."""
-    text = io.StringIO()
-    stats = pstats.Stats(profiler, stream=text)  # takes the profiler's data
-    stats.sort_stats("cumulative").print_stats(30)
-    rows = stats.stats  # type: ignore[attr-defined]
-    body = json.dumps(
-        {
-            "top_cumulative": text.getvalue(),
-            "stats": {
-                f"{file}:{line}:{name}": [calls, total, cumulative]
-                for (file, line, name), (_, calls, total, cumulative, _) in rows.items()
-            },
-        },
-        sort_keys=True,
-    ).encode()
     key = f"sims/{runner.run.run_id}/profile-attempt-{int(runner.run.attempts)}.json"
-    runner.store.put_once(runner.settings.builds_bucket, key, body)
+    runner.store.put_once(
+        runner.settings.builds_bucket, key, profiling.report(profiler)
+    )
     return key
 
 
@@ -426,6 +558,7 @@ def execute(settings: Settings, run_id: str) -> SimRun:
             profiler.enable()
         try:
             runner.loop()
+            runner.write_playback()
         finally:
             if profiler:
                 profiler.disable()

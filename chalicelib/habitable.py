@@ -22,7 +22,9 @@ from collections.abc import Iterable
 HZ_MODEL = "kopparapu2014-conservative-1me"
 S_EFF_INNER = 1.107  # runaway greenhouse, 1 Earth mass
 S_EFF_OUTER = 0.356  # maximum greenhouse
-SETTLEABLE_RULES = ("known-planet-in-hz", "every-star")
+# known-planet-in-hz: a catalogued planet in the zone (inferred ones do not
+# count); planet-in-hz: a known or inferred planet (`inferred: true`) in it.
+SETTLEABLE_RULES = ("known-planet-in-hz", "planet-in-hz", "every-star")
 
 
 def zone_au(luminosity_lsun: float | None) -> tuple[float, float] | None:
@@ -57,4 +59,12 @@ def settleable(systems: Iterable[dict], rule: str) -> list[bool]:
         )
     if rule == "every-star":
         return [True for _ in systems]
-    return [bool(planets_in_zone(system)) for system in systems]
+    if rule == "planet-in-hz":
+        return [bool(planets_in_zone(system)) for system in systems]
+    return [bool(planets_in_zone(without_inferred(system))) for system in systems]
+
+
+def without_inferred(system: dict) -> dict:
+    """Return the system with its inferred planets left out."""
+    planets = [p for p in system.get("planets") or () if not p.get("inferred")]
+    return {**system, "planets": planets}

@@ -8,53 +8,12 @@ one request per tick.
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import simulations
 from chalicelib.api import json_response, parse_path, parse_query, public_route
-from chalicelib.schemas import Query
+from chalicelib.sim_schemas import HealthQuery, RunHealth, RunPath
 
 health_routes = Blueprint(__name__)
-MAX_POINTS = 1000
-
-
-class RunPath(BaseModel):
-    """Path parameters naming a simulation run."""
-
-    model_config = ConfigDict(defer_build=True)
-    run_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-class HealthQuery(Query):
-    """How many points the series may hold at most."""
-
-    points: int = Field(
-        default=200, ge=2, le=MAX_POINTS, description="largest number of points"
-    )
-
-
-class TickPoint(BaseModel):
-    """One tick of the series."""
-
-    tick: int
-    time_yr: float
-    wall_ms: float
-    settled: int | None
-    settleable: int | None
-    in_flight: int | None
-    invariants_ok: bool
-
-
-class RunHealth(BaseModel):
-    """A run's state, its health totals and its ticks as a thinned series."""
-
-    run_id: str
-    state: str
-    ticks: int
-    last_tick: int
-    totals: dict | None = Field(description="the run's health totals")
-    ticks_recorded: int
-    points: list[TickPoint]
 
 
 @public_route(

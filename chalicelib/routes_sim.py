@@ -1,8 +1,10 @@
 """Simulation routes: a system's orbits at an epoch, encounters, simulation runs.
 
-A Chalice Blueprint, registered by `app.py`. Orbits are computed on request in
-plain Python for the one system asked (`chalicelib.orbits`); anything bulk
-(encounters, runs) was precomputed by a batch job and is read a page at a time.
+A Chalice Blueprint, registered by `app.py`. Each route is a `public_route`
+with its models in `chalicelib.sim_schemas`, so `/openapi.json` documents it.
+Orbits are computed on request in plain Python for the one system asked
+(`chalicelib.orbits`); anything bulk (encounters, runs, playback) was
+precomputed by a batch job and is read a page or one object at a time.
 """
 
 from __future__ import annotations
@@ -12,8 +14,16 @@ from datetime import UTC, datetime
 
 from chalice import Blueprint
 
-from chalicelib import builds, orbits, params, queries, simulations
-from chalicelib.api import IMMUTABLE, SHORT, handles_errors, json_response
+from chalicelib import builds, orbits, queries, schemas, sim_schemas, simulations
+from chalicelib.api import (
+    IMMUTABLE,
+    NO_STORE,
+    SHORT,
+    json_response,
+    parse_path,
+    parse_query,
+    public_route,
+)
 from chalicelib.errors import BadRequest
 
 sim_routes = Blueprint(__name__)
@@ -59,7 +69,12 @@ def parse_epoch(text: str | None) -> float:
             ) from err
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        jd = UNIX_EPOCH_JD + when.timestamp() / 86_400.0
+        try:
+            jd = UNIX_EPOCH_JD + when.timestamp() / 86_400.0
+        except (OverflowError, ValueError) as err:  # an offset past year 1 or 9999
+            raise BadRequest(
+                f"epoch {text!r} lies outside the years 1-9999", "epoch"
+            ) from err
     if not (math.isfinite(jd) and MIN_JD <= jd <= MAX_JD):
         raise BadRequest(
             f"epoch must be a Julian date from {MIN_JD} to {MAX_JD} (years 1-9999)",
@@ -100,12 +115,22 @@ def planet_position(planet: dict, epoch_jd: float) -> dict:
     return {**view, "x_au": x, "y_au": y, "z_au": z, "assumed": assumed}
 
 
-@sim_routes.route("/builds/{build_ref}/systems/{system_id}/orbits")
-@handles_errors
+def _query(model):
+    return parse_query(model, sim_routes.current_request.query_params)
+
+
+@public_route(
+    sim_routes,
+    "/builds/{build_ref}/systems/{system_id}/orbits",
+    operation_id="getOrbits",
+    summary="Planet positions of one system at an epoch, in AU in the host's frame",
+    response=sim_schemas.Orbits,
+    query=sim_schemas.OrbitsQuery,
+    path_model=schemas.SystemPath,
+)
 def system_orbits(build_ref, system_id):
-    """Planet positions of one system at an epoch, in AU in the host's frame."""
-    query = sim_routes.current_request.query_params or {}
-    epoch_jd = parse_epoch(query.get("epoch"))
+    parse_path(schemas.SystemPath, build_ref=build_ref, system_id=system_id)
+    epoch_jd = parse_epoch(_query(sim_schemas.OrbitsQuery).epoch)
     build_id = builds.resolve_build_id(build_ref)
     system = queries.get_system(build_id, system_id)
     body = {
@@ -122,42 +147,108 @@ def system_orbits(build_ref, system_id):
     return json_response(body, cache=_cache_for(build_ref))
 
 
-@sim_routes.route("/builds/{build_ref}/encounters")
-@handles_errors
+@public_route(
+    sim_routes,
+    "/builds/{build_ref}/encounters",
+    operation_id="listEncounters",
+    summary="Stars' closest approaches to the Sun, nearest first",
+    response=sim_schemas.EncounterPage,
+    query=sim_schemas.SimPageQuery,
+    path_model=schemas.BuildPath,
+    cache="30 s",
+)
 def build_encounters(build_ref):
-    """Stars' closest approaches to the Sun, nearest first, a page at a time."""
-    query = sim_routes.current_request.query_params or {}
-    limit = params.limit(query.get("limit"), simulations.MAX_LIMIT)
+    parse_path(schemas.BuildPath, build_ref=build_ref)
+    query = _query(sim_schemas.SimPageQuery)
     build_id = builds.resolve_build_id(build_ref)
-    page = simulations.encounters_page(build_id, limit, query.get("cursor"))
+    page = simulations.encounters_page(build_id, query.limit, query.cursor)
     return json_response({"build_id": build_id, **page}, cache=SHORT)
 
 
-@sim_routes.route("/sim/runs")
-@handles_errors
+@public_route(
+    sim_routes,
+    "/builds/{build_ref}/encounters/pairs",
+    operation_id="listPairEncounters",
+    summary="Pairs of stars passing close to each other within 100,000 yr, nearest "
+    "first",
+    response=sim_schemas.PairEncounterPage,
+    query=sim_schemas.SimPageQuery,
+    path_model=schemas.BuildPath,
+    cache="30 s",
+)
+def build_pair_encounters(build_ref):
+    parse_path(schemas.BuildPath, build_ref=build_ref)
+    query = _query(sim_schemas.SimPageQuery)
+    build_id = builds.resolve_build_id(build_ref)
+    page = simulations.encounters_page(
+        build_id, query.limit, query.cursor, kind="pairs"
+    )
+    return json_response({"build_id": build_id, **page}, cache=SHORT)
+
+
+@public_route(
+    sim_routes,
+    "/sim/runs",
+    operation_id="listSimRuns",
+    summary="Simulation runs, newest first",
+    response=sim_schemas.SimRunPage,
+    query=sim_schemas.SimPageQuery,
+    errors=(400, 405),
+    cache="not cached",
+)
 def list_runs():
-    """Simulation runs, newest first, a page at a time."""
-    query = sim_routes.current_request.query_params or {}
-    limit = params.limit(query.get("limit"), simulations.MAX_LIMIT)
-    page = simulations.list_runs(limit, query.get("cursor"))
-    return json_response(page, cache="no-store")
+    query = _query(sim_schemas.SimPageQuery)
+    page = simulations.list_runs(query.limit, query.cursor)
+    return json_response(page, cache=NO_STORE)
 
 
-@sim_routes.route("/sim/runs/{run_id}")
-@handles_errors
+@public_route(
+    sim_routes,
+    "/sim/runs/{run_id}",
+    operation_id="getSimRun",
+    summary="One run's inputs, progress, summary and health",
+    response=sim_schemas.SimRun,
+    query=schemas.EmptyQuery,
+    path_model=sim_schemas.RunPath,
+    cache="not cached",
+)
 def get_run(run_id):
-    """One run's inputs, progress, summary and health."""
+    parse_path(sim_schemas.RunPath, run_id=run_id)
+    _query(schemas.EmptyQuery)
     run = simulations.run_view(simulations.get_run(run_id))
-    return json_response(run, cache="no-store")
+    return json_response(run, cache=NO_STORE)
 
 
-@sim_routes.route("/sim/runs/{run_id}/ticks/{tick}")
-@handles_errors
+@public_route(
+    sim_routes,
+    "/sim/runs/{run_id}/ticks/{tick}",
+    operation_id="getSimTick",
+    summary="One tick's counts and health",
+    response=sim_schemas.SimTick,
+    query=schemas.EmptyQuery,
+    path_model=sim_schemas.TickPath,
+    cache="immutable once the run has finished; 30 s before",
+)
 def get_tick(run_id, tick):
-    """One tick's counts and health; immutable once the run has finished."""
-    if not tick.isdigit():
-        raise BadRequest(f"tick must be a whole number, got {tick!r}", "tick")
+    path = parse_path(sim_schemas.TickPath, run_id=run_id, tick=tick)
+    _query(schemas.EmptyQuery)
     run = simulations.get_run(run_id)
-    body = simulations.get_tick(run_id, int(tick))
+    body = simulations.get_tick(run_id, path.tick)
     finished = run.state in simulations.FINISHED
     return json_response(body, cache=IMMUTABLE if finished else SHORT)
+
+
+@public_route(
+    sim_routes,
+    "/sim/runs/{run_id}/playback",
+    operation_id="getSimPlayback",
+    summary="A succeeded run's playback: settled counts and settled intervals",
+    response=sim_schemas.Playback,
+    query=schemas.EmptyQuery,
+    path_model=sim_schemas.RunPath,
+    cache="immutable (a run has one once it has succeeded)",
+)
+def get_playback(run_id):
+    parse_path(sim_schemas.RunPath, run_id=run_id)
+    _query(schemas.EmptyQuery)
+    return json_response(simulations.get_playback(run_id), cache=IMMUTABLE)

@@ -3,7 +3,9 @@
 The batch side writes through these functions and the API reads through them, so
 both agree on keys and shapes. No read scans a table: a run or a tick is one
 GetItem, the run list reads the `by_created` index a page at a time, and the
-encounter list reads one page of a build's ranked items.
+encounter lists read one page of a build's ranked items. Encounters with the
+Sun sit under the build's id, encounters between pairs of stars under
+``<build_id>#pairs`` in the same table. A run's playback document is one object.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib import cursors
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.models import EncounterItem, SimRun, SimTick
+from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 RUN_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 MAX_LIMIT = 100
 RUN_KIND = "sim"
+ENCOUNTER_KINDS = ("sun", "pairs")
+_ENCOUNTER_COMMAND = "python -m batch_jobs encounters --build {build_id}"
 
 
 def now() -> datetime:
@@ -33,6 +38,11 @@ def now() -> datetime:
 def snapshot_key(run_id: str, tick: int) -> str:
     """Return the object key of a run's snapshot at a tick (zero-padded, sortable)."""
     return f"sims/{run_id}/snap-{tick:08d}.npz"
+
+
+def playback_key(run_id: str) -> str:
+    """Return the object key of a run's playback document (``playback-v1``)."""
+    return f"sim/runs/{run_id}/playback.json"
 
 
 def create_run(
@@ -207,36 +217,59 @@ def save_ticks(items: list[SimTick]) -> None:
             batch.save(item)
 
 
-def save_encounters(build_id: str, docs: list[dict]) -> int:
-    """Write a build's encounters ranked as given (rank 1 first); return the count."""
+def _encounter_key(build_id: str, kind: str) -> str:
+    """Return the table key of a build's encounters of one kind."""
+    if kind not in ENCOUNTER_KINDS:
+        raise ValueError(f"kind: use one of {ENCOUNTER_KINDS}; got {kind!r}")
+    return build_id if kind == "sun" else f"{build_id}#{kind}"
+
+
+def save_encounters(build_id: str, docs: list[dict], kind: str = "sun") -> int:
+    """Write a build's encounters ranked as given (rank 1 first); return the count.
+
+    ``kind`` is ``sun`` (one star and the Sun, keyed by ``system_id``) or
+    ``pairs`` (two stars, ``system_id_a`` and ``system_id_b``).
+    """
+    key = _encounter_key(build_id, kind)
     with EncounterItem.batch_write() as batch:
         for rank, doc in enumerate(docs, start=1):
+            who = (
+                doc["system_id"]
+                if kind == "sun"
+                else (f"{doc['system_id_a']}|{doc['system_id_b']}")
+            )
             batch.save(
                 EncounterItem(
-                    build_id,
+                    key,
                     rank,
-                    system_id=doc["system_id"],
+                    system_id=who,
                     doc=json.dumps(doc, sort_keys=True, allow_nan=False),
                 )
             )
     return len(docs)
 
 
-def encounters_page(build_id: str, limit: int, cursor: str | None = None) -> dict:
-    """Return one page of a build's closest approaches to the Sun, nearest first."""
-    scope = f"encounters:{build_id}"
+def encounters_page(
+    build_id: str, limit: int, cursor: str | None = None, kind: str = "sun"
+) -> dict:
+    """Return one page of a build's closest approaches, nearest first.
+
+    ``kind`` ``sun``: each star's approach to the Sun; ``pairs``: pairs of stars
+    that pass close to each other within the job's horizon.
+    """
+    key = _encounter_key(build_id, kind)
+    scope = f"encounters:{key}"
     after = 0
     if cursor is not None:
         after = cursors.decode(cursor, scope).get("after")
         if not isinstance(after, int) or after < 0:
             raise BadRequest("cursor is not valid for this query", "cursor")
-    items = list(
-        EncounterItem.query(build_id, EncounterItem.rank > after, limit=limit + 1)
-    )
+    items = list(EncounterItem.query(key, EncounterItem.rank > after, limit=limit + 1))
     if not items and after == 0:
+        what = "encounters" if kind == "sun" else "pair encounters"
         raise NotFound(
-            f"build {build_id} has no encounters computed; run "
-            f"`python -m batch_jobs encounters --build {build_id}`"
+            f"build {build_id} has no {what} computed; run "
+            f"`{_ENCOUNTER_COMMAND.format(build_id=build_id)}`"
         )
     page = items[:limit]
     next_cursor = None
@@ -246,3 +279,22 @@ def encounters_page(build_id: str, limit: int, cursor: str | None = None) -> dic
         "items": [{"rank": int(i.rank), **json.loads(i.doc)} for i in page],
         "next_cursor": next_cursor,
     }
+
+
+def get_playback(run_id: str) -> dict:
+    """Return a succeeded run's playback document; NotFound names the run."""
+    run = get_run(run_id)
+    if run.state != "succeeded":
+        raise NotFound(
+            f"simulation run {run_id!r} has no playback: it is {run.state}; "
+            "playback exists once a run has succeeded"
+        )
+    store = ObjectStore()
+    try:
+        body = store.get(store.settings.builds_bucket, playback_key(run_id))
+    except NotFound as err:
+        raise NotFound(
+            f"simulation run {run_id!r} succeeded without a playback document "
+            "(it ran before playback existed); run it again to get one"
+        ) from err
+    return json.loads(body)

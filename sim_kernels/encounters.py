@@ -11,12 +11,20 @@ its ``t_min`` over all time, past or future; a star with zero velocity gets
 
 Between stars, only pairs that can come within ``d_threshold_pc`` during
 ``[0, horizon_yr]`` are examined: two stars whose relative speed is at most
-``w`` close their separation by at most ``w * horizon`` over the window, so a
-scipy ``cKDTree`` over current positions, queried for pairs within
-``w_max * horizon + d_threshold`` (``w_max`` bounded by twice the largest
-distance of any velocity from the mean velocity), finds every candidate without
-looking at all pairs. For past encounters, pass negated velocities. Rows with a
-non-finite position or velocity take no part in the pair search.
+``w`` close their separation by at most ``w * T`` over a time ``T``, so a scipy
+``cKDTree`` over the positions at the start of a time slab of length ``T``,
+queried for pairs within ``w_max * T + d_threshold`` (``w_max`` bounded by twice
+the largest distance of any velocity from the mean velocity), finds every pair
+that can meet within that slab without looking at all pairs. The window is cut
+into slabs short enough that ``w_max * T`` is about ``max(d_threshold, 1 pc)``:
+one fast star would otherwise make the search radius, and the number of
+candidates, huge (hundreds of parsecs for 1e5 yr on real stars). A pair's
+closest approach in the window is the least over its slabs (the earliest on a
+tie). The ``FAST_STARS`` stars moving fastest against the mean are paired with
+every other star directly, over the whole window, so that one runaway star (or
+one bad distance) does not set the slab length for all. For past encounters,
+pass negated velocities. Rows with a non-finite position or velocity take no
+part in the pair search.
 
 Both kernels are compiled with ``_jit.EXACT`` so that the NumPy reference and
 the kernel return the same bits; they are dominated by memory traffic, not by
@@ -34,6 +42,10 @@ from scipy.spatial import cKDTree
 
 from sim_kernels import _inputs, _jit
 from sim_kernels.motion import PC_PER_YR_PER_KMS
+
+MIN_SLAB_MOTION_PC = 1.0
+MAX_SLABS = 4096
+FAST_STARS = 64
 
 
 class SunEncounters(NamedTuple):
@@ -190,14 +202,70 @@ def close_pairs(
         np.isfinite(positions).all(axis=1) & np.isfinite(velocities).all(axis=1)
     )
     pos, vel = positions[usable], velocities[usable]
-    first, second = candidate_pairs(pos, search_radius_pc(vel, horizon, threshold))
+    found = [_fast_star_pairs(pos, vel, horizon, threshold, backend, parallel)]
+    slow = np.flatnonzero(~_fastest(vel))
+    slabs = slab_count(vel[slow], horizon, threshold)
+    length = horizon / slabs
+    radius = search_radius_pc(vel[slow], length, threshold)
+    for k in range(slabs):
+        start = k * length
+        at_start = pos + vel * (PC_PER_YR_PER_KMS * start)
+        first, second = candidate_pairs(at_start[slow], radius)
+        first, second = slow[first], slow[second]
+        t, d = _pair_distances(at_start, vel, first, second, length, backend, parallel)
+        keep = d <= threshold
+        found.append((first[keep], second[keep], t[keep] + start, d[keep]))
+    first, second, t, d = (np.concatenate(part) for part in zip(*found, strict=True))
+    # The least distance per pair over its slabs, the earliest on a tie.
+    order = np.lexsort((t, d, second, first))
+    first, second, t, d = first[order], second[order], t[order], d[order]
+    new_pair = np.ones(first.shape[0], dtype=bool)
+    new_pair[1:] = (first[1:] != first[:-1]) | (second[1:] != second[:-1])
+    first, second, t, d = first[new_pair], second[new_pair], t[new_pair], d[new_pair]
+    return PairEncounters(usable[first], usable[second], t, d)
+
+
+def _fastest(velocities: np.ndarray) -> np.ndarray:
+    """Return a mask of the ``FAST_STARS`` stars fastest against the mean."""
+    mask = np.zeros(velocities.shape[0], dtype=bool)
+    if velocities.shape[0] > FAST_STARS:
+        spread = np.linalg.norm(velocities - velocities.mean(axis=0), axis=1)
+        mask[np.argsort(spread, kind="stable")[-FAST_STARS:]] = True
+    return mask
+
+
+def _pair_distances(positions, velocities, first, second, horizon, backend, parallel):
+    """Return (t, d) of each listed pair's closest approach within [0, horizon]."""
     if backend == "numpy":
-        t, d = _pair_numpy(pos, vel, first, second, PC_PER_YR_PER_KMS, horizon)
-    else:
-        t = np.empty(first.shape[0])
-        d = np.empty(first.shape[0])
-        _pair_kernel.pick(parallel)(
-            pos, vel, first, second, PC_PER_YR_PER_KMS, horizon, t, d
+        return _pair_numpy(
+            positions, velocities, first, second, PC_PER_YR_PER_KMS, horizon
         )
-    keep = d <= threshold
-    return PairEncounters(usable[first[keep]], usable[second[keep]], t[keep], d[keep])
+    t = np.empty(first.shape[0])
+    d = np.empty(first.shape[0])
+    _pair_kernel.pick(parallel)(
+        positions, velocities, first, second, PC_PER_YR_PER_KMS, horizon, t, d
+    )
+    return t, d
+
+
+def _fast_star_pairs(positions, velocities, horizon, threshold, backend, parallel):
+    """Return the close pairs that involve one of the fastest stars, every pair."""
+    n = positions.shape[0]
+    fast = np.flatnonzero(_fastest(velocities))
+    others = np.arange(n)
+    first = np.repeat(fast, n)
+    second = np.tile(others, fast.shape[0])
+    # Each pair once, i < j (a fast-fast pair comes from the lower index alone).
+    keep = first != second
+    keep &= ~np.isin(second, fast) | (first < second)
+    low, high = np.minimum(first, second)[keep], np.maximum(first, second)[keep]
+    t, d = _pair_distances(positions, velocities, low, high, horizon, backend, parallel)
+    close = d <= threshold
+    return low[close], high[close], t[close], d[close]
+
+
+def slab_count(velocities_kms: np.ndarray, horizon_yr: float, d_threshold_pc: float):
+    """Return how many time slabs keep each slab's search radius small."""
+    motion = search_radius_pc(velocities_kms, horizon_yr, 0.0)
+    wanted = math.ceil(motion / max(d_threshold_pc, MIN_SLAB_MOTION_PC))
+    return int(min(MAX_SLABS, max(1, wanted)))

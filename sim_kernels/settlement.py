@@ -4,7 +4,8 @@ The model follows Carroll-Nellenback, Frank, Wright & Scharf 2019 (AJ 158, 117,
 "The Fermi Paradox and the Aurora Effect"): settled systems launch probes of
 finite speed and range to settleable systems, stars move meanwhile (which adds a
 diffusive term to the front), and settlements end after a finite lifetime. Its
-numbers live in a versioned ruleset (``rulesets/settlement-v1.json``).
+numbers live in a versioned ruleset (``rulesets/settlement-v2.json``, the default;
+``settlement-v1`` differs only in its settleable rule, known planets alone).
 
 One tick, from tick ``t`` to ``t + 1``:
 
@@ -54,6 +55,9 @@ from scipy.spatial import cKDTree
 from sim_kernels import _inputs, _jit, motion
 
 RULESETS_DIR = Path(__file__).resolve().parent / "rulesets"
+DEFAULT_RULESET = "settlement-v2"
+# settlement-v1 predates the settleable_rule entry; its runs used this rule.
+V1_SETTLEABLE_RULE = "known-planet-in-hz"
 LIFETIME_MODES = ("exponential", "fixed")
 EVENT_NONE, EVENT_ARRIVED, EVENT_ENDED = 0, 1, 2
 _GRID_CELLS_PER_AXIS = 2**20  # keeps cell keys within int64
@@ -71,6 +75,7 @@ class Ruleset:
     launch_interval_yr: float
     lifetime_yr: float
     lifetime_mode: str
+    settleable_rule: str = V1_SETTLEABLE_RULE
 
     @property
     def launch_interval_ticks(self) -> int:
@@ -156,14 +161,20 @@ def ruleset_from_dict(data: dict, source: str = "ruleset") -> Ruleset:
     mode = _rule_value(rules, "lifetime_mode", source)
     if mode not in LIFETIME_MODES:
         raise ValueError(f"{source}: lifetime_mode must be one of {LIFETIME_MODES}")
+    rule = V1_SETTLEABLE_RULE
+    if "settleable_rule" in rules:
+        rule = _rule_value(rules, "settleable_rule", source)
+        if not isinstance(rule, str) or not rule:
+            raise ValueError(f"{source}: settleable_rule must name a rule")
     return Ruleset(
         version=str(data.get("version", "")),
         lifetime_mode=mode,
+        settleable_rule=rule,
         **{k: float(v) for k, v in numbers.items()},
     )
 
 
-def load_ruleset(name: str = "settlement-v1") -> Ruleset:
+def load_ruleset(name: str = DEFAULT_RULESET) -> Ruleset:
     """Load a named ruleset from ``sim_kernels/rulesets``."""
     path = RULESETS_DIR / f"{name}.json"
     if not path.is_file():

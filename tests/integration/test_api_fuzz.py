@@ -26,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from batch_jobs import simulation
+from batch_jobs.encounters import run_encounters
 from chalicelib import reads
 
 pytestmark = pytest.mark.integration
@@ -83,13 +85,23 @@ def _schema():
     return schemathesis.openapi.from_wsgi("/openapi.json", ChaliceWSGI(app))
 
 
+@pytest.fixture(scope="module")
+def sim_run(settings, sample_build) -> tuple[str, int]:
+    """A succeeded run and its last tick, with the sample build's encounters."""
+    run_encounters(settings, sample_build.build_id)
+    params = simulation.RunParams(ticks=20, snapshot_every=10, seed=5)
+    run_id = simulation.submit(settings, sample_build.build_id, params, "numba")
+    simulation.execute(settings, run_id)
+    return run_id, 20
+
+
 @pytest.mark.parametrize(
     "operation",
     [result.ok() for result in _schema().get_all_operations()],
     ids=lambda operation: operation.label,
 )
 def test_no_operation_answers_5xx_or_breaks_its_schema(
-    operation, sample_build, compared_builds
+    operation, sample_build, compared_builds, sim_run
 ):
     reads.ANSWERS.clear()
     statuses: list[int] = []
@@ -106,8 +118,9 @@ def test_no_operation_answers_5xx_or_breaks_its_schema(
         real_build=st.booleans(),
         system_id=st.sampled_from([None, "sol", "hip-70890"]),
         first_page=st.booleans(),
+        real_run=st.booleans(),
     )
-    def check(case, real_build, system_id, first_page):
+    def check(case, real_build, system_id, first_page, real_run):
         parameters = case.path_parameters or {}
         if real_build and "build_ref" in parameters:
             parameters["build_ref"] = sample_build.build_id
@@ -120,6 +133,10 @@ def test_no_operation_answers_5xx_or_breaks_its_schema(
             # A made-up cursor is always refused (signed): ask for a first page
             # as often, so that the fuzzer reaches the data behind a list too.
             case.query.pop("cursor", None)
+        if real_run and "run_id" in parameters:
+            parameters["run_id"] = sim_run[0]
+            if "tick" in parameters:
+                parameters["tick"] = sim_run[1]
         response = case.call_and_validate(checks=CHECKS)
         statuses.append(response.status_code)
 

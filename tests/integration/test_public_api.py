@@ -219,21 +219,16 @@ def test_openapi_document_describes_every_get_route(client):
     document = _json(client.http.get("/openapi.json"))
     assert document["openapi"].startswith("3.1")
     routes = {path for path, views in app.routes.items() if "GET" in views}
-    # The simulation blueprint is not described yet (a known shortcoming, in the
-    # README's Limitations); every other GET route must be.
-    undescribed = {
-        path
-        for path in routes
-        if path.startswith("/sim/") or path.endswith(("/encounters", "/orbits"))
-    }
+    # Every GET route is described: public, simulation and operations ones.
     documented = {path for path, views in document["paths"].items() if "get" in views}
-    assert documented == routes - undescribed
+    assert documented == routes
+    assert "/sim/runs/{run_id}/playback" in documented
     reports = {
         "/builds/{build_ref}/quality",
         "/builds/{build_ref}/comparisons",
         "/comparisons/{old_id}/{new_id}",
     }
-    assert reports <= documented and not reports & undescribed
+    assert reports <= documented
 
 
 def test_expensive_queries_spend_tokens_and_answer_429(client, base, monkeypatch):

@@ -28,6 +28,15 @@ def _final_snapshot_sha(settings, run) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def _playback_without_run_id(settings, run_id: str) -> dict:
+    body = ObjectStore(settings).get(
+        settings.builds_bucket, simulations.playback_key(run_id)
+    )
+    doc = json.loads(body)
+    assert doc.pop("run_id") == run_id
+    return doc
+
+
 def _submit(settings, sample_build, backend="numba", **params) -> str:
     merged = {"ticks": 300, "snapshot_every": 50, "seed": 7, **BUSY, **params}
     return simulation.submit(
@@ -84,6 +93,10 @@ def test_killed_run_resumes_to_the_state_of_an_uninterrupted_run(
         ours = simulations.get_tick(killed_id, tick)
         theirs = simulations.get_tick(whole.run_id, tick)
         assert ours["counts"] == theirs["counts"]
+    # The playback of the resumed run is the uninterrupted run's.
+    assert _playback_without_run_id(settings, killed_id) == (
+        _playback_without_run_id(settings, whole.run_id)
+    )
 
 
 def test_shadow_run_records_no_difference_between_the_kernels(settings, sample_build):
@@ -157,3 +170,40 @@ def test_backend_setting_refuses_an_unknown_kernel_name():
     assert simulation.backend_setting({"LB_SIM_BACKEND": "shadow"}) == "shadow"
     with pytest.raises(ValueError, match="LB_SIM_BACKEND"):
         simulation.backend_setting({"LB_SIM_BACKEND": "fortran"})
+
+
+def test_inferred_planets_reach_the_simulation_world_and_count_under_v2(
+    settings, published_build
+):
+    # The whole sky: the sample's few stars have no inferred planet in a zone.
+    from batch_jobs import simworld
+    from chalicelib import habitable
+
+    systems = simworld.load_systems(settings, published_build.build_id)
+    inferred = [p for s in systems for p in s["planets"] if p.get("inferred")]
+    assert inferred, "the systems artifact carries no inferred planets"
+    known = simworld.build_world(systems, "known-planet-in-hz")
+    either = simworld.build_world(systems, "planet-in-hz")
+    assert known.system_ids == either.system_ids
+    assert (either.settleable >= known.settleable).all()
+    placed = {s["system_id"]: s for s in systems if s.get("x_pc") is not None}
+    only_inferred = [
+        sid
+        for sid, system in placed.items()
+        if habitable.planets_in_zone(system)
+        and not habitable.planets_in_zone(habitable.without_inferred(system))
+    ]
+    assert only_inferred, "no system has an inferred planet alone in its zone"
+    for sid in only_inferred:
+        row = either.index_of(sid)
+        assert either.settleable[row] and not known.settleable[row]
+
+
+def test_a_run_takes_the_default_ruleset_and_its_settleable_rule(
+    settings, sample_build
+):
+    params = simulation.RunParams(ticks=2, snapshot_every=1)
+    run_id = simulation.submit(settings, sample_build.build_id, params, "numba")
+    run = simulations.get_run(run_id)
+    assert run.ruleset_version == "settlement-v2"
+    assert json.loads(run.params_json)["settleable_rule"] == "planet-in-hz"

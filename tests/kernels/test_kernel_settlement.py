@@ -56,9 +56,10 @@ def _fast_rules(**changes) -> settlement.Ruleset:
 # --------------------------------------------------------------- ruleset
 
 
-def test_ruleset_v1_gives_every_number_a_unit_source_and_rationale():
-    data = json.loads((settlement.RULESETS_DIR / "settlement-v1.json").read_text())
-    assert data["version"] == "settlement-v1"
+@pytest.mark.parametrize("version", ["settlement-v1", "settlement-v2"])
+def test_ruleset_gives_every_number_a_unit_source_and_rationale(version):
+    data = json.loads((settlement.RULESETS_DIR / f"{version}.json").read_text())
+    assert data["version"] == version
     assert "Carroll-Nellenback" in data["model"]
     for name, rule in data["rules"].items():
         assert {"value", "unit", "source", "rationale"} <= set(rule), name
@@ -70,6 +71,17 @@ def test_ruleset_v1_loads_with_its_numbers():
     assert RULES.probe_speed_kms == 10.0 and RULES.probe_range_pc == 3.0
     assert RULES.launch_interval_ticks == 10
     assert RULES.end_probability == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_v2_is_the_default_and_differs_from_v1_only_in_its_settleable_rule():
+    v2 = settlement.load_ruleset()
+    assert v2.version == "settlement-v2"
+    assert (RULES.settleable_rule, v2.settleable_rule) == (
+        "known-planet-in-hz",
+        "planet-in-hz",
+    )
+    same = dataclasses.replace(v2, version=RULES.version, settleable_rule="x")
+    assert same == dataclasses.replace(RULES, settleable_rule="x")
 
 
 @pytest.mark.parametrize(

@@ -38,3 +38,27 @@ def test_planet_without_a_semi_major_axis_is_not_counted():
 def test_unknown_rule_is_refused_naming_the_choices():
     with pytest.raises(ValueError, match="every-star"):
         habitable.settleable([], "anything")
+
+
+def _system_with(*planets: dict) -> dict:
+    return {"luminosity_lsun": 1.0, "planets": list(planets)}
+
+
+KNOWN_IN_ZONE = {"name": "b", "semi_major_axis_au": 1.2, "inferred": False}
+INFERRED_IN_ZONE = {"name": "i1", "semi_major_axis_au": 1.2, "inferred": True}
+INFERRED_OUTSIDE = {"name": "i2", "semi_major_axis_au": 5.0, "inferred": True}
+
+
+def test_inferred_planet_in_the_zone_makes_a_system_settleable_under_planet_in_hz():
+    systems = [
+        _system_with(KNOWN_IN_ZONE),
+        _system_with(INFERRED_IN_ZONE),
+        _system_with(INFERRED_OUTSIDE),
+        _system_with(),
+    ]
+    assert habitable.settleable(systems, "planet-in-hz") == [True, True, False, False]
+
+
+def test_known_planet_rule_ignores_inferred_planets():
+    systems = [_system_with(KNOWN_IN_ZONE), _system_with(INFERRED_IN_ZONE)]
+    assert habitable.settleable(systems, "known-planet-in-hz") == [True, False]

@@ -25,11 +25,14 @@ neither SSCore file, and Hipparcos gives no radial velocity.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from batch_jobs import astrometry, catalog, simworld
-from batch_jobs.encounters import closest_approaches
+from batch_jobs.encounters import closest_approaches, pair_approaches
+from sim_kernels.motion import PC_PER_YR_PER_KMS
 
 pytestmark = pytest.mark.realdata
 
@@ -44,8 +47,8 @@ PUBLISHED = {
 
 
 @pytest.fixture(scope="module")
-def nearest(real_paths) -> dict[str, dict]:
-    """Every SSCore Nearest star with a distance and radial velocity, by name."""
+def nearest_world(real_paths) -> simworld.SimWorld:
+    """Every SSCore Nearest star with a distance and radial velocity."""
     t = catalog.read_sscore(real_paths["sscore_nearest"])
     dist, rv = t["dist_pc"], t["rv_kms"]
     keep = np.isfinite(dist) & (dist > 0) & np.isfinite(rv)
@@ -66,6 +69,13 @@ def nearest(real_paths) -> dict[str, dict]:
         at_rest=np.zeros(len(rows), dtype=bool),
         rv_kms=rv[rows],
     )
+    return world
+
+
+@pytest.fixture(scope="module")
+def nearest(nearest_world) -> dict[str, dict]:
+    """Every SSCore Nearest star's closest approach to the Sun, by name."""
+    world = nearest_world
     found = closest_approaches(world)
     assert found == closest_approaches(world, backend="numpy")
     return {record["name"]: record for record in found}
@@ -94,3 +104,48 @@ def test_known_approaches_are_all_the_passes_within_1_2_pc_in_50_000_years(neare
     expected = set(PUBLISHED) | {"Toliman"}  # Alpha Centauri B
     # GJ 3618 passed 1.1 pc some 29,000 yr ago (linear motion; a past pass).
     assert close == expected | {"GJ 3618"}
+
+
+def _all_pairs_brute_force(world, horizon_yr, threshold_pc) -> dict:
+    """Return {(name a, name b): (t, d)} over every pair, past and future."""
+    x, v = world.positions_pc, world.velocities_kms * PC_PER_YR_PER_KMS
+    out = {}
+    for i in range(len(x) - 1):
+        r, w = x[i + 1 :] - x[i], v[i + 1 :] - v[i]
+        ww = np.einsum("ij,ij->i", w, w)
+        t = np.clip(-np.einsum("ij,ij->i", r, w) / ww, -horizon_yr, horizon_yr)
+        d = np.linalg.norm(r + w * t[:, None], axis=1)
+        for k in np.flatnonzero(d <= threshold_pc):
+            out[(world.system_ids[i], world.system_ids[i + 1 + k])] = (t[k], d[k])
+    return out
+
+
+def test_pair_encounters_of_real_stars_are_exactly_the_brute_force_ones(
+    nearest_world,
+):
+    # Names repeat among components (SSCore lists some under one name): key by row.
+    ids = [f"{row}:{name}" for row, name in enumerate(nearest_world.system_ids)]
+    world = dataclasses.replace(nearest_world, system_ids=ids)
+    horizon, threshold = 100_000.0, 1.0
+    found = pair_approaches(world, horizon, threshold)
+    assert found == pair_approaches(world, horizon, threshold, "numpy")
+    expected = _all_pairs_brute_force(world, horizon, threshold)
+    assert len(expected) > 20
+    got = {(r["system_id_a"], r["system_id_b"]): r for r in found}
+    assert set(got) == set(expected)
+    for pair, (t, d) in expected.items():
+        assert got[pair]["t_min_yr"] == pytest.approx(t, abs=0.1)
+        assert got[pair]["d_min_pc"] == pytest.approx(d, abs=1e-4)
+    distances = [r["d_min_pc"] for r in found]
+    assert distances == sorted(distances)
+
+
+def test_alpha_centauri_and_proxima_are_listed_as_a_close_pair(nearest_world):
+    found = pair_approaches(nearest_world, 100_000.0, 1.0)
+    pairs = {frozenset((r["name_a"], r["name_b"])): r for r in found}
+    # A and B orbit each other 11 to 35 AU apart (Pourbaix & Boffin 2016, A&A
+    # 586, A90): under 0.0002 pc. Proxima lies about 13,000 AU (0.063 pc) from
+    # them (Kervella et al. 2017, A&A 598, L7).
+    assert pairs[frozenset(("Rigil Kentaurus", "Toliman"))]["d_min_pc"] <= 0.0002
+    proxima = pairs[frozenset(("Rigil Kentaurus", "Proxima Cen"))]
+    assert 0.03 <= proxima["separation_now_pc"] <= 0.1
