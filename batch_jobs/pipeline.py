@@ -7,7 +7,6 @@ manifest is written last; the build is activated only once it is published.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batch_jobs import compare, inference, publish, sources
+from batch_jobs import artifacts, compare, inference, publish, sources
 from batch_jobs.world import World, assemble_world
 from chalicelib import builds, jobs
 from chalicelib.settings import Settings
@@ -25,7 +24,8 @@ from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "pipeline-1.4"  # 1.4: proper motions in system records
+# 1.4: proper motions in system records; 1.5: columnar stars.npz and planets.npz
+PIPELINE_VERSION = "pipeline-1.5"
 # The inference model's version enters the build id: a new model, a new build.
 MODEL_VERSION = inference.MODEL_VERSION
 BUILD_SETTINGS = {"astrometry": "hip_main", "sector_pc": 20.0}
@@ -85,16 +85,10 @@ def _json_bytes(value) -> bytes:
 
 
 def _artifacts(world: World, files: list[sources.SourceFile]) -> dict[str, bytes]:
-    systems = "\n".join(
-        json.dumps(s, sort_keys=True, allow_nan=False) for s in world.systems
-    )
     return {
         "source_manifest.json": _json_bytes([f.manifest_entry() for f in files]),
         "quality_report.json": _json_bytes(world.quality),
-        # mtime=0 keeps the gzip bytes identical for identical content.
-        "systems.jsonl.gz": gzip.compress(systems.encode(), mtime=0),
-        "tiles/stars.bin": world.tile(),
-        "tiles/stars_ids.json": _json_bytes(list(world.tile_ids)),
+        **artifacts.world_artifacts(world),
     }
 
 
