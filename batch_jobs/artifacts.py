@@ -12,6 +12,7 @@ a resumed build rewrites the same bytes and `put_once` accepts them.
 from __future__ import annotations
 
 import gzip
+import io
 import logging
 
 import orjson
@@ -23,17 +24,29 @@ logger = logging.getLogger(__name__)
 
 # Level 1: about three times faster than gzip's default 9, for 35% more bytes.
 SYSTEMS_GZIP_LEVEL = 1
+_CHUNK = 2_000
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 def systems_jsonl(systems: list[dict]) -> bytes:
     """Every system as one JSON line (keys sorted), gzip-compressed.
 
-    orjson writes None as null and would write NaN as null too; the world's
-    records hold None for every missing value, so nothing is lost either way.
+    Serialised and compressed a chunk at a time: one orjson bytes object per
+    system, all alive at once, would hold about 1 GB for the whole sky. orjson
+    writes None as null (and would write NaN as null too); the world's records
+    hold None for every missing value, so nothing is lost either way.
     """
-    lines = b"\n".join(orjson.dumps(s, option=orjson.OPT_SORT_KEYS) for s in systems)
-    # mtime=0 keeps the gzip bytes identical for identical content.
-    return gzip.compress(lines, compresslevel=SYSTEMS_GZIP_LEVEL, mtime=0)
+    out = io.BytesIO()
+    # mtime=0 and no file name keep the gzip bytes identical for identical content.
+    with gzip.GzipFile(
+        fileobj=out, mode="wb", compresslevel=SYSTEMS_GZIP_LEVEL, mtime=0
+    ) as stream:
+        for start in range(0, len(systems), _CHUNK):
+            if start:
+                stream.write(b"\n")
+            chunk = systems[start : start + _CHUNK]
+            stream.write(b"\n".join(orjson.dumps(s, option=_SORTED) for s in chunk))
+    return out.getvalue()
 
 
 def tile_ids_json(ids: list[str]) -> bytes:

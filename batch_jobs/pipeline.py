@@ -7,6 +7,8 @@ manifest is written last; the build is activated only once it is published.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -46,6 +48,22 @@ class BuildOutcome:
     created: bool
     counts: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cycle collector while the build makes its millions of objects.
+
+    The world's records hold no reference cycles, yet each full collection walks
+    every one of them again as the heap grows: a quarter of the build's CPU time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def world_build_id(files: list[sources.SourceFile], settings: dict) -> str:
@@ -193,8 +211,9 @@ def _run(settings, paths, files, build_id, activate, report: Report) -> BuildOut
     timings = {}
     started = time.perf_counter()
     report(0.15, "assembling the world")
-    world = assemble_world(paths)  # reading validates: a bad file stops us here
-    add_inferred_planets(world)
+    with cyclic_gc_paused():
+        world = assemble_world(paths)  # reading validates: a bad file stops us here
+        add_inferred_planets(world)
     timings["assemble_s"] = round(time.perf_counter() - started, 3)
     report(0.5, "storing sources")
     store = ObjectStore(settings)
@@ -221,9 +240,9 @@ def _publish(settings, store, record, world, files, timings, activate, report):
     build_id = record.build_id
     started = time.perf_counter()
     report(0.55, "writing artifacts")
-    digests = write_artifacts(
-        store, settings.builds_bucket, build_id, _artifacts(world, files)
-    )
+    with cyclic_gc_paused():
+        built = _artifacts(world, files)
+    digests = write_artifacts(store, settings.builds_bucket, build_id, built)
     timings["artifacts_s"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     report(0.7, "writing items")

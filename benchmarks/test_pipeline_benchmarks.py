@@ -44,12 +44,13 @@ def _build_in_child(queue, profile: bool) -> None:
     wall, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
-    world = assemble_world(paths)
-    assembled = time.perf_counter()
-    pipeline.add_inferred_planets(world)
-    inferred = time.perf_counter()
-    artifacts = pipeline._artifacts(world, files)
-    done = time.perf_counter()
+    with pipeline.cyclic_gc_paused():  # as pipeline.run_build computes
+        world = assemble_world(paths)
+        assembled = time.perf_counter()
+        pipeline.add_inferred_planets(world)
+        inferred = time.perf_counter()
+        artifacts = pipeline._artifacts(world, files)
+        done = time.perf_counter()
     if profiler:
         profiler.disable()
     stream = io.StringIO()

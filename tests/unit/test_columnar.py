@@ -225,3 +225,25 @@ def test_world_artifacts_hold_the_columnar_tables_and_the_systems_lines():
     assert stars["system_id"].tolist() == [b"hip-171", b"hip-9", b"nasa-kepler-452"]
     lines = gzip.decompress(out["systems.jsonl.gz"]).decode().splitlines()
     assert [json.loads(line) for line in lines] == world.systems
+
+
+def test_systems_lines_cross_chunk_boundaries_without_losing_a_line():
+    import gzip
+
+    systems = [{"system_id": f"s-{i}", "planets": [], "x": None} for i in range(4_321)]
+    lines = gzip.decompress(artifacts.systems_jsonl(systems)).split(b"\n")
+    assert [json.loads(line) for line in lines] == systems
+
+
+def test_the_cycle_collector_is_paused_only_inside_the_build_step():
+    import gc
+
+    from batch_jobs import pipeline
+
+    assert gc.isenabled()
+    with pipeline.cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), pipeline.cyclic_gc_paused():
+        raise RuntimeError("a failed step")
+    assert gc.isenabled()
