@@ -298,6 +298,16 @@ def _check(kind: str, table: Mapping[str, np.ndarray]) -> None:
             raise ColumnarFormatError(f"{kind} column {c.name!r} holds infinity")
 
 
+def load(store, bucket: str, build_id: str, kind: str) -> dict[str, np.ndarray]:
+    """A published build's table (`stars` or `planets`) from the object store.
+
+    `store` is a `chalicelib.storage.ObjectStore`; the simulation's world loader
+    can take its positions and velocities from `load(..., "stars")` in place of
+    parsing every JSON line of `systems.jsonl.gz`.
+    """
+    return decode(kind, store.get(bucket, f"builds/{build_id}/{kind}.npz"))
+
+
 # --- back to records -------------------------------------------------------------
 
 
