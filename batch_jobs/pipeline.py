@@ -7,7 +7,8 @@ manifest is written last; the build is activated only once it is published.
 
 from __future__ import annotations
 
-import gzip
+import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batch_jobs import compare, inference, publish, quality, sources
+from batch_jobs import artifacts, compare, inference, publish, quality, sources
 from batch_jobs.world import World, assemble_world
 from chalicelib import builds, jobs, reports
 from chalicelib.errors import BadRequest, BuildNotPublished, QualityLimitsCrossed
@@ -28,8 +29,14 @@ from chalicelib.storage import ObjectStore
 logger = logging.getLogger(__name__)
 
 # 1.4: proper motions in system records; 1.5: validation rules (rows kept out or
-# repaired), quality limits, the quality report page.
+# repaired), quality limits, the quality report page, columnar stars.npz and
+# planets.npz.
 PIPELINE_VERSION = "pipeline-1.5"
+CONTENT_TYPES = {
+    ".html": "text/html",
+    ".json": "application/json",
+    ".gz": "application/gzip",
+}
 # The inference model's version enters the build id: a new model, a new build.
 MODEL_VERSION = inference.MODEL_VERSION
 BUILD_SETTINGS = {"astrometry": "hip_main", "sector_pc": 20.0}
@@ -50,6 +57,22 @@ class BuildOutcome:
     created: bool
     counts: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cycle collector while the build makes its millions of objects.
+
+    The world's records hold no reference cycles, yet each full collection walks
+    every one of them again as the heap grows: a quarter of the build's CPU time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def world_build_id(files: list[sources.SourceFile], settings: dict) -> str:
@@ -100,16 +123,10 @@ def quality_artifacts(world: World, build_id: str, failures: list[str]) -> dict:
 def _artifacts(
     world: World, files: list[sources.SourceFile], build_id: str
 ) -> dict[str, bytes]:
-    systems = "\n".join(
-        json.dumps(s, sort_keys=True, allow_nan=False) for s in world.systems
-    )
     return {
         "source_manifest.json": _json_bytes([f.manifest_entry() for f in files]),
         **quality_artifacts(world, build_id, []),
-        # mtime=0 keeps the gzip bytes identical for identical content.
-        "systems.jsonl.gz": gzip.compress(systems.encode(), mtime=0),
-        "tiles/stars.bin": world.tile(),
-        "tiles/stars_ids.json": _json_bytes(list(world.tile_ids)),
+        **artifacts.world_artifacts(world),
     }
 
 
@@ -157,7 +174,7 @@ def _put_artifacts(
     """Write each artifact once under the build's prefix; return their digests."""
     digests = {}
     for name, body in artifacts.items():
-        kind = "text/html" if name.endswith(".html") else "application/json"
+        kind = CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
         store.put_once(bucket, f"builds/{build_id}/{name}", body, kind)
         digests[name] = {
             "sha256": hashlib.sha256(body).hexdigest(),
@@ -286,8 +303,9 @@ def _run(
     timings = {}
     started = time.perf_counter()
     report(0.15, "assembling the world")
-    world = assemble_world(paths)  # reading validates: a bad file stops us here
-    add_inferred_planets(world)
+    with cyclic_gc_paused():
+        world = assemble_world(paths)  # reading validates: a bad file stops us here
+        add_inferred_planets(world)
     timings["assemble_s"] = round(time.perf_counter() - started, 3)
     failures = quality.judge(world.quality, build["quality_limits"])
     store = ObjectStore(settings)
@@ -345,9 +363,9 @@ def _publish(settings, store, record, world, files, timings, activate, report):
     build_id = record.build_id
     started = time.perf_counter()
     report(0.55, "writing artifacts")
-    digests = write_artifacts(
-        store, settings.builds_bucket, build_id, _artifacts(world, files, build_id)
-    )
+    with cyclic_gc_paused():
+        built = _artifacts(world, files, build_id)
+    digests = write_artifacts(store, settings.builds_bucket, build_id, built)
     timings["artifacts_s"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
     report(0.7, "writing items")

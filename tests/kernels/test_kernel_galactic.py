@@ -70,3 +70,22 @@ def test_mismatched_inputs_are_refused_before_the_kernel(stars):
             stars["ra"], stars["dec"], stars["plx"], stars["pmra"], stars["pmdec"],
             stars["rv"], np.eye(2),
         )  # fmt: skip
+
+
+def test_the_kernel_sine_and_cosine_agree_with_libm_over_every_quadrant():
+    from sim_kernels.galactic import sincos
+
+    rng = np.random.default_rng(3)
+    # Angles as the kernel sees them (RA and Dec in radians) and far beyond.
+    angles = np.concatenate(
+        [
+            rng.uniform(-2 * np.pi, 2 * np.pi, 20_000),
+            rng.uniform(-1e4, 1e4, 5_000),
+            np.arange(-8, 9) * (np.pi / 4),  # octant edges
+            np.array([0.0, -0.0, 1e-300, np.pi / 2, np.pi, 3 * np.pi / 2]),
+        ]
+    )
+    got = np.array([sincos(x) for x in angles])
+    assert np.max(np.abs(got[:, 0] - np.sin(angles))) <= 4.5e-16
+    assert np.max(np.abs(got[:, 1] - np.cos(angles))) <= 4.5e-16
+    assert all(np.isnan(sincos(np.nan)))
