@@ -18,17 +18,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from batch_jobs import compare, inference, publish, sources
-from batch_jobs.world import World, assemble_world
+from batch_jobs.provenance import ASTROMETRY_SOURCES, INFERENCE, planet
+from batch_jobs.world import World, assemble_world, source_roles
 from chalicelib import builds, jobs
 from chalicelib.settings import Settings
 from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "pipeline-1.4"  # 1.4: proper motions in system records
+# 1.4: proper motions in system records; 1.5: per-field provenance, HD merge,
+# astrometry release as a setting.
+PIPELINE_VERSION = "pipeline-1.5"
 # The inference model's version enters the build id: a new model, a new build.
 MODEL_VERSION = inference.MODEL_VERSION
+# The defaults; `astrometry` (which Hipparcos release gives positions, parallaxes
+# and proper motions: hip_main 1997 or hip2 2007) may be chosen per build.
 BUILD_SETTINGS = {"astrometry": "hip_main", "sector_pc": 20.0}
+
+
+def build_settings(astrometry: str = "hip_main") -> dict:
+    """The settings of a build (part of its id), refusing an unknown release."""
+    if astrometry not in ASTROMETRY_SOURCES:
+        raise ValueError(
+            f"astrometry setting {astrometry!r} is unknown; use one of "
+            f"{', '.join(ASTROMETRY_SOURCES)}"
+        )
+    return {**BUILD_SETTINGS, "astrometry": astrometry}
+
+
 # How far a build got (0 to 1) and its step's name; a job runner records it.
 Report = Callable[[float, str], None]
 
@@ -66,6 +83,8 @@ def add_inferred_planets(world: World) -> None:
     systems = planets = 0
     for system in world.systems:
         drawn = inferred.get(system["system_id"])
+        for drawn_planet in drawn or ():
+            drawn_planet["provenance"] = planet(drawn_planet, INFERENCE, MODEL_VERSION)
         if drawn:
             system["planets"].extend(drawn)
             systems += 1
@@ -145,7 +164,9 @@ def _prepare(
     settings: Settings,
     overrides: dict[str, Path] | None,
     incoming: Path | None = None,
+    chosen: dict | None = None,
 ):
+    chosen = chosen or BUILD_SETTINGS
     origins: dict[str, str] = {}
     if incoming is not None:
         store = ObjectStore(settings)
@@ -153,9 +174,14 @@ def _prepare(
             store, settings.sources_bucket, incoming
         )
         overrides = {**fetched, **(overrides or {})}
-    paths = sources.locate(settings.sources_dir, overrides)
+    roles = source_roles(chosen["astrometry"])
+    paths = sources.locate(
+        settings.sources_dir,
+        {r: p for r, p in (overrides or {}).items() if r in roles},
+        roles,
+    )
     files = sources.describe(paths, {r: o for r, o in origins.items() if r in paths})
-    return paths, files, world_build_id(files, BUILD_SETTINGS)
+    return paths, files, world_build_id(files, chosen)
 
 
 def run_build(
@@ -165,23 +191,27 @@ def run_build(
     *,
     incoming: bool = False,
     report: Report | None = None,
+    astrometry: str = "hip_main",
 ) -> BuildOutcome:
     """Build (or find) the world for the current sources, publish and activate it.
 
     With `incoming`, the newest file of a role under `incoming/<role>/` in the
-    sources bucket replaces that role's file. A caller that passes `report` owns
-    the job record; otherwise the build records a job of its own.
+    sources bucket replaces that role's file. `astrometry` is the build setting
+    naming the Hipparcos release of positions and parallaxes (`hip_main` or
+    `hip2`). A caller that passes `report` owns the job record; otherwise the
+    build records a job of its own.
     """
+    chosen = build_settings(astrometry)
     with tempfile.TemporaryDirectory(prefix="lb-incoming-") as scratch:
         paths, files, build_id = _prepare(
-            settings, overrides, Path(scratch) if incoming else None
+            settings, overrides, Path(scratch) if incoming else None, chosen
         )
         if report is not None:
             report(0.1, "sources read")
-            return _run(settings, paths, files, build_id, activate, report)
+            return _run(settings, paths, files, build_id, activate, report, chosen)
         job = jobs.start_job("build", {"build_id": build_id, "activate": activate})
         try:
-            outcome = _run(settings, paths, files, build_id, activate, _silent)
+            outcome = _run(settings, paths, files, build_id, activate, _silent, chosen)
         except Exception as err:
             jobs.finish_job(job, error=f"{type(err).__name__}: {err}")
             raise
@@ -189,7 +219,9 @@ def run_build(
         return outcome
 
 
-def _run(settings, paths, files, build_id, activate, report: Report) -> BuildOutcome:
+def _run(
+    settings, paths, files, build_id, activate, report: Report, chosen: dict
+) -> BuildOutcome:
     existing = builds.find_build(build_id)
     if existing is not None and existing.state == "published":
         logger.info("build %s already published: nothing to do", build_id)
@@ -199,7 +231,8 @@ def _run(settings, paths, files, build_id, activate, report: Report) -> BuildOut
     timings = {}
     started = time.perf_counter()
     report(0.15, "assembling the world")
-    world = assemble_world(paths)  # reading validates: a bad file stops us here
+    # Reading validates: a bad file stops us here.
+    world = assemble_world(paths, chosen["astrometry"])
     add_inferred_planets(world)
     timings["assemble_s"] = round(time.perf_counter() - started, 3)
     report(0.5, "storing sources")
@@ -209,7 +242,7 @@ def _run(settings, paths, files, build_id, activate, report: Report) -> BuildOut
         build_id,
         pipeline_version=PIPELINE_VERSION,
         model_version=MODEL_VERSION,
-        settings=BUILD_SETTINGS,
+        settings=chosen,
         sources=[f.manifest_entry() for f in files],
     )
     if record.state in ("pending", "failed"):

@@ -17,7 +17,7 @@ import re
 import numpy as np
 from scipy.spatial import cKDTree
 
-from batch_jobs import astrometry, stellar
+from batch_jobs import astrometry, provenance, stellar
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ MATCH_RADIUS_ARCSEC = 3.0
 MATCH_MAX_DELTA_V = 1.0
 _GJ = re.compile(r"^GJ\s+(\d+(?:\.\d+)?)\s*([A-Za-z]{0,2})$")
 _SLUG = re.compile(r"[^a-z0-9]+")
+_VELOCITY_KEYS = ("u_kms", "v_kms", "w_kms")
 
 
 def match_to_hipparcos(
@@ -117,7 +118,14 @@ def systems(table: dict[str, np.ndarray], rows: np.ndarray, role: str) -> list[d
     abs_v = stellar.absolute_magnitude(c["vmag"], dist)
     luminosity = stellar.luminosity_from_magnitude(abs_v, teff)
     out = []
+    default = provenance.entry(role, "sscore-only-star")
+    tangential_only = provenance.entry(provenance.DERIVED, "tangential-velocity-only")
     for i in range(len(rows)):
+        given = {
+            "dist_pc": default,
+            "bv": provenance.entry(provenance.DERIVED, "b-minus-v"),
+            "system_id": provenance.entry(provenance.DERIVED, "id-from-gj-or-name"),
+        }
         ids, names = list(c["ids"][i]), list(c["names"][i])
         record = {
             "system_id": system_id(ids, names, int(c["line"][i])),
@@ -136,7 +144,6 @@ def systems(table: dict[str, np.ndarray], rows: np.ndarray, role: str) -> list[d
             "hip": None,
             "hd": None,
             "planets": [],
-            "provenance": {"*": role},
         }
         if math.isfinite(dist[i]) and dist[i] > 0:
             record["dist_pc"] = round(float(dist[i]), 4)
@@ -151,5 +158,8 @@ def systems(table: dict[str, np.ndarray], rows: np.ndarray, role: str) -> list[d
                     )
                 )
                 record["velocity"] = "tangential-only" if tangential[i] else "full"
+                if tangential[i]:
+                    given.update(dict.fromkeys(_VELOCITY_KEYS, tangential_only))
+        record["provenance"] = provenance.complete(record, given, default)
         out.append(record)
     return out
