@@ -382,7 +382,8 @@ def test_real_stars_only_sscore_knows_join_the_world(real_world):
 @pytest.mark.realdata
 def test_real_planet_hosts_hipparcos_lacks_join_their_sscore_star(real_world):
     by_id = {s["system_id"]: s for s in real_world.systems}
-    teegarden = by_id["sscore-teegardens-star"]
+    teegarden = by_id["sscore-gaia-35227046884571776"]  # an id, not its name
+    assert teegarden["name"] == "Teegarden's Star"
     assert any(p["name"].startswith("Teegarden's Star") for p in teegarden["planets"])
     assert not any(s.startswith("nasa-teegarden") for s in by_id)
 
@@ -484,3 +485,36 @@ def test_hip2_setting_needs_a_hip2_file_and_a_known_setting(sample_paths):
         world.assemble_world(sample_paths, "hip2")
     with pytest.raises(ValueError, match="hip_main, hip2"):
         world.assemble_world(sample_paths, "gaia_dr3")
+
+
+@pytest.mark.realdata
+def test_real_provenance_says_where_sirius_values_came_from(real_world):
+    by_id = _by_id(real_world)
+    sirius = by_id["hip-32349"]
+    assert _source_rule(sirius, "parallax_mas") == ("hip_main", "astrometry-setting")
+    assert _source_rule(sirius, "rv_kms") == ("sscore_nearest", "priority")
+    assert _source_rule(sirius, "name") == ("d3_names", "proper-name")
+    assert _source_rule(sirius, "luminosity_lsun") == (
+        "derived",
+        "v-bolometric-correction-distance",
+    )
+    assert _source_rule(sirius, "spectral_type") == ("hip_main", "priority")
+    ross = by_id["gj-905"]
+    assert _source_rule(ross, "rv_kms") == ("sscore_nearest", "sscore-only-star")
+    proxima_b = next(p for p in by_id["hip-70890"]["planets"] if p["known"])
+    assert proxima_b["provenance"]["eccentricity"]["source"] == "pscomppars_2024"
+    assert by_id["hip-70890"]["provenance"]["planets"]["rule"].startswith("crossmatch-")
+
+
+@pytest.mark.realdata
+def test_real_sscore_rows_merge_by_hd_number_but_not_onto_a_brighter_component(
+    real_world,
+):
+    quality = real_world.quality
+    assert quality["sscore.nearest.matched_by_hd"]["count"] > 10
+    by_id = _by_id(real_world)
+    assert "HD 48915" in by_id["hip-32349"]["names"]  # Sirius A's HD number
+    assert by_id["gj-244b"]["name"] == "Sirius B"  # same HD, 10 mag fainter: apart
+    sscore_ids = [s["system_id"] for s in real_world.systems if s["source"] == "sscore"]
+    assert len(sscore_ids) == len(set(sscore_ids))
+    assert {"sscore-g-41-14", "sscore-g-41-14-2"} <= set(sscore_ids)
