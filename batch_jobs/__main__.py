@@ -65,7 +65,11 @@ def _build(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     settings = get_settings()
-    params = {"activate": not args.no_activate, "incoming": args.incoming}
+    params = {
+        "activate": not args.no_activate,
+        "incoming": args.incoming,
+        "astrometry": args.astrometry,
+    }
     run = _job_run(args, "build", {**params, **_profile_param(args)})
     with logs.bound(job_id=run.job.job_id), run:
         params = run.params
@@ -75,6 +79,7 @@ def _build(args: argparse.Namespace) -> int:
             activate=params.get("activate", True),
             incoming=params.get("incoming", False),
             report=run.report,
+            astrometry=params.get("astrometry") or "hip_main",
         )
         result = {
             "build_id": outcome.build_id,
@@ -334,6 +339,13 @@ def main(argv: list[str] | None = None) -> int:
         "--incoming",
         action="store_true",
         help="let files under incoming/<role>/ in the sources bucket replace roles",
+    )
+    build.add_argument(
+        "--astrometry",
+        choices=("hip_main", "hip2"),
+        default="hip_main",
+        help="Hipparcos release of positions, parallaxes and proper motions: "
+        "hip_main (1997) or hip2 (2007); a build setting, part of the build id",
     )
     site = commands.add_parser("site", help="render the static client")
     site.add_argument("--out", default="build/site")

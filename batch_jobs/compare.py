@@ -31,7 +31,6 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from batch_jobs import hip2
 from batch_jobs.world import assemble_world
 from chalicelib.errors import SourceFormatError
 
@@ -78,8 +77,9 @@ DISTRIBUTIONS = {
 }
 _HISTOGRAM_BINS = 30
 _SCALES = {"dist_pc": "log", "teff_k": "linear", "planets_per_system": "count"}
-_IGNORED_STAR_KEYS = frozenset({"system_id", "planets"})
-_IGNORED_PLANET_KEYS = frozenset({"name", "_system"})
+# Provenance says where a value came from; the values themselves are compared.
+_IGNORED_STAR_KEYS = frozenset({"system_id", "planets", "provenance"})
+_IGNORED_PLANET_KEYS = frozenset({"name", "_system", "provenance"})
 _PLAIN_NUMBERS = frozenset({int, float})
 
 
@@ -153,8 +153,8 @@ def compare_sources(
 ) -> dict:
     """Assemble the worlds of two source sets and compare them.
 
-    A role `hip2` in either set swaps that world's Hipparcos astrometry for the
-    2007 reduction (`batch_jobs.hip2.with_hip2_astrometry`). Without ids given,
+    A role `hip2` in either set builds that world with the `hip2` astrometry
+    setting (`assemble_world(paths, "hip2")`). Without ids given,
     each side is named by a digest of its source files' contents.
     """
     old_systems = _world_systems(old_paths)
@@ -206,13 +206,7 @@ def parse_systems(raw: bytes, where: str = "systems.jsonl.gz") -> list[dict]:
 
 def _world_systems(paths: Mapping[str, Path]) -> list[dict]:
     """Assemble one world, with hip2 astrometry when the paths name a `hip2`."""
-    roles = {role: path for role, path in paths.items() if role != "hip2"}
-    systems = assemble_world(roles).systems
-    if "hip2" not in paths:
-        return systems
-    replaced, counts = hip2.with_hip2_astrometry(systems, hip2.read_hip2(paths["hip2"]))
-    logger.debug("hip2 astrometry for the comparison: %s", counts)
-    return replaced
+    return assemble_world(paths, "hip2" if "hip2" in paths else "hip_main").systems
 
 
 def _by_id(systems: Iterable[Mapping], build_id: str) -> dict[str, Mapping]:

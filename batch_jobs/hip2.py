@@ -10,8 +10,9 @@ motion, `hpmag`/`hpmag_error` and `vi` that only hip2 carries.
 What hip2 does not have is left out rather than made up: it has no HD numbers, no
 spectral types and no Johnson V. Its `Hp` is the Hipparcos broad-band magnitude,
 which differs from V by up to a magnitude for red stars, so it is returned as
-`hpmag` and never as `vmag`; `with_hip2_astrometry` keeps V (and with it the
-photometry, names and planets) from the hip_main-based world, by HIP number.
+`hpmag` and never as `vmag`. With the build setting `astrometry: hip2`,
+`batch_jobs.world` takes position, parallax and proper motion from here by HIP
+number and everything else (V, B-V, HD, spectral type) from hip_main.
 
 Layout (CDS I/311 ReadMe), whitespace-separated, 41 fields counted from 0:
 0 HIP, 1 Sn, 2 So, 3 Nc, 4/5 RA/Dec (radians), 6 parallax (mas), 7/8 pmRA*/pmDec
@@ -25,12 +26,10 @@ from __future__ import annotations
 import logging
 import math
 import operator
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
-from batch_jobs import astrometry, stellar
 from batch_jobs.catalog import _floats, _integers, _read_source, _text_lines
 from chalicelib.errors import SourceFormatError
 
@@ -57,8 +56,6 @@ _FLOAT_FIELDS = {
     "bv_error": 24,
     "vi": 25,
 }
-HIPPARCOS_SOURCE = "hipparcos"
-_POSITION_KEYS = ("dist_pc", "x_pc", "y_pc", "z_pc")
 
 
 def read_hip2(path: Path) -> dict[str, np.ndarray]:
@@ -139,98 +136,3 @@ def _require_range(
             "hip2.dat gives RA and Dec in radians",
             line=lines[row],
         )
-
-
-def with_hip2_astrometry(
-    systems: Iterable[Mapping], hip2: Mapping[str, np.ndarray]
-) -> tuple[list[dict], dict[str, int]]:
-    """Return the systems with Hipparcos astrometry replaced by the 2007 reduction.
-
-    For each Hipparcos system whose HIP number hip2 has, the position, parallax,
-    parallax/error, distance and x, y, z come from hip2 (`astrometry`), and the
-    absolute magnitude and luminosity are recomputed from the new distance with
-    the system's own V and Teff (V stays hip_main's: hip2 has only Hp). Names,
-    spectral types, radial velocities and planets are kept as they are: the
-    cross-match is the hip_main world's. Other systems are copied unchanged.
-    Returns the new systems and counts of what was done.
-    """
-    row_of = {h: i for i, h in enumerate(np.asarray(hip2["hip"]).tolist())}
-    out: list[dict] = []
-    stars: list[dict] = []
-    rows: list[int] = []
-    counts = {"replaced": 0, "not_in_hip2": 0, "not_hipparcos": 0}
-    for system in systems:
-        record = dict(system)
-        out.append(record)
-        if record.get("source") != HIPPARCOS_SOURCE:
-            counts["not_hipparcos"] += 1
-            continue
-        row = row_of.get(record.get("hip"))
-        if row is None:
-            counts["not_in_hip2"] += 1
-            continue
-        stars.append(record)
-        rows.append(row)
-    counts["replaced"] = len(stars)
-    _replace(stars, np.asarray(rows, dtype=np.int64), hip2)
-    logger.debug("hip2 astrometry applied: %s", counts)
-    return out, counts
-
-
-def _replace(
-    stars: list[dict], rows: np.ndarray, hip2: Mapping[str, np.ndarray]
-) -> None:
-    """Write the hip2 values of `rows` into the matching system records in place."""
-    ra = np.asarray(hip2["ra_deg"])[rows]
-    dec = np.asarray(hip2["dec_deg"])[rows]
-    plx = np.asarray(hip2["parallax_mas"])[rows]
-    error = np.asarray(hip2["parallax_error_mas"])[rows]
-    dist, xyz = astrometry.icrs_to_galactic(ra, dec, plx)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        poe = np.where(error > 0, plx / error, np.nan)
-    vmag = _column(stars, "vmag")
-    abs_vmag = stellar.absolute_magnitude(vmag, dist)
-    luminosity = stellar.luminosity_from_magnitude(abs_vmag, _column(stars, "teff_k"))
-    values = {
-        "ra_deg": ra,
-        "dec_deg": dec,
-        "parallax_mas": plx,
-        "parallax_over_error": np.round(poe, 2),
-        "dist_pc": np.round(dist, 4),
-        "x_pc": np.round(xyz[:, 0], 4),
-        "y_pc": np.round(xyz[:, 1], 4),
-        "z_pc": np.round(xyz[:, 2], 4),
-        "abs_vmag": np.round(abs_vmag, 3),
-        "luminosity_lsun": _round_significant(luminosity, 4),
-    }
-    lists = {key: _json_values(column) for key, column in values.items()}
-    for i, record in enumerate(stars):
-        for key, column in lists.items():
-            record[key] = column[i]
-        if record["dist_pc"] is None:
-            for key in _POSITION_KEYS:
-                record.pop(key, None)
-
-
-def _column(records: list[dict], key: str) -> np.ndarray:
-    """One key of every record as floats, NaN where missing."""
-    return np.array(
-        [math.nan if r.get(key) is None else r[key] for r in records], dtype=np.float64
-    )
-
-
-def _json_values(values: np.ndarray) -> list[float | None]:
-    """Return floats as a list with None for NaN or infinity (JSON-safe)."""
-    array = np.asarray(values, dtype=np.float64)
-    out = array.astype(object)
-    out[~np.isfinite(array)] = None
-    return out.tolist()
-
-
-def _round_significant(values: np.ndarray, digits: int) -> np.ndarray:
-    """Round to a number of significant digits, as the world rounds luminosities."""
-    array = np.asarray(values, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        exponent = np.floor(np.log10(np.abs(array)))
-    scale = np.where(np.isfinite(exponent), 10.0 ** (digits - 1 - exponent), 1.0)
-    return np.round(array * scale) / scale

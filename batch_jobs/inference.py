@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from chalicelib import habitable
+
 MODEL_VERSION = "occurrence-v1"
 SOURCE = "inference"
 
@@ -220,18 +222,12 @@ CK_NEPTUNIAN_MAX_RE = CK_TERRAN_MAX_RE * (CK_NEPTUNIAN_MAX_ME / CK_TERRAN_MAX_ME
     CK_NEPTUNIAN_S
 )
 
-# Habitable zone: Kopparapu et al. 2014 (ApJL 787, L29) coefficients for a 1 Earth
-# mass planet, from the authors' own calculator (Kopparapu & Armstrong, as kept in
-# rsnemmen/hz-calculator hzcalc.py): S_eff = S_sun + a T + b T^2 + c T^3 + d T^4,
-# T = Teff - 5780 K, valid for 2600-7200 K; d = sqrt(L / S_eff) AU.
-HZ_COEFFICIENTS: dict[str, tuple[float, float, float, float, float]] = {
-    "recent_venus": (1.776, 2.136e-4, 2.533e-8, -1.332e-11, -3.097e-15),
-    "runaway_greenhouse": (1.107, 1.332e-4, 1.580e-8, -8.308e-12, -1.931e-15),
-    "maximum_greenhouse": (0.356, 6.171e-5, 1.698e-9, -3.198e-12, -5.575e-16),
-    "early_mars": (0.320, 5.547e-5, 1.526e-9, -2.874e-12, -5.011e-16),
-}
-HZ_TEFF_RANGE_K = (2600.0, 7200.0)
-HZ_TEFF_ZERO_K = 5780.0
+# Habitable zone: Kopparapu et al. 2014, 1 Earth mass; one table for the pipeline
+# and the API (`chalicelib.habitable`, which cites where it was checked). Here
+# a Teff outside the range gives NaN (no flag), not a clamped value.
+HZ_COEFFICIENTS = habitable.HZ_COEFFICIENTS
+HZ_TEFF_RANGE_K = habitable.TEFF_RANGE_K
+HZ_TEFF_ZERO_K = habitable.TEFF_ZERO_K
 
 _MAX_SLOTS = 24
 """Planets per population per star are capped here (P(Poisson(1.5) > 24) ~ 1e-20)."""

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from batch_jobs import artifacts, compare, inference, publish, quality, sources
-from batch_jobs.world import World, assemble_world
+from batch_jobs.provenance import ASTROMETRY_SOURCES, INFERENCE, planet
+from batch_jobs.world import World, assemble_world, source_roles
 from chalicelib import builds, jobs, reports
 from chalicelib.errors import BadRequest, BuildNotPublished, QualityLimitsCrossed
 from chalicelib.models import BuildRecord
@@ -28,10 +29,11 @@ from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 
-# 1.4: proper motions in system records; 1.5: validation rules (rows kept out or
-# repaired), quality limits, the quality report page, columnar stars.npz and
-# planets.npz.
-PIPELINE_VERSION = "pipeline-1.5"
+# 1.4: proper motions in system records; 1.5 (two branches) and 1.6 (both):
+# validation rules (rows kept out or repaired), quality limits, the quality
+# report page, columnar stars.npz and planets.npz, per-field provenance, the HD
+# merge, the astrometry release as a setting.
+PIPELINE_VERSION = "pipeline-1.6"
 CONTENT_TYPES = {
     ".html": "text/html",
     ".json": "application/json",
@@ -39,7 +41,27 @@ CONTENT_TYPES = {
 }
 # The inference model's version enters the build id: a new model, a new build.
 MODEL_VERSION = inference.MODEL_VERSION
+# The defaults; `astrometry` (which Hipparcos release gives positions, parallaxes
+# and proper motions: hip_main 1997 or hip2 2007) may be chosen per build.
 BUILD_SETTINGS = {"astrometry": "hip_main", "sector_pc": 20.0}
+
+
+def build_settings(
+    astrometry: str = "hip_main", quality_limits: Mapping[str, float] | None = None
+) -> dict:
+    """A build's settings (part of its id); an unknown release or limit is refused."""
+    if astrometry not in ASTROMETRY_SOURCES:
+        raise ValueError(
+            f"astrometry setting {astrometry!r} is unknown; use one of "
+            f"{', '.join(ASTROMETRY_SOURCES)}"
+        )
+    return {
+        **BUILD_SETTINGS,
+        "astrometry": astrometry,
+        "quality_limits": quality.quality_limits(quality_limits),
+    }
+
+
 # How far a build got (0 to 1) and its step's name; a job runner records it.
 Report = Callable[[float, str], None]
 
@@ -93,6 +115,8 @@ def add_inferred_planets(world: World) -> None:
     systems = planets = 0
     for system in world.systems:
         drawn = inferred.get(system["system_id"])
+        for drawn_planet in drawn or ():
+            drawn_planet["provenance"] = planet(drawn_planet, INFERENCE, MODEL_VERSION)
         if drawn:
             system["planets"].extend(drawn)
             systems += 1
@@ -231,17 +255,13 @@ def compare_builds(
     }
 
 
-def build_settings(quality_limits: Mapping[str, float] | None = None) -> dict:
-    """The settings a build records and its id depends on, limits checked."""
-    return {**BUILD_SETTINGS, "quality_limits": quality.quality_limits(quality_limits)}
-
-
 def _prepare(
     settings: Settings,
     overrides: dict[str, Path] | None,
     incoming: Path | None = None,
-    build: dict | None = None,
+    chosen: dict | None = None,
 ):
+    chosen = chosen or build_settings()
     origins: dict[str, str] = {}
     if incoming is not None:
         store = ObjectStore(settings)
@@ -249,9 +269,14 @@ def _prepare(
             store, settings.sources_bucket, incoming
         )
         overrides = {**fetched, **(overrides or {})}
-    paths = sources.locate(settings.sources_dir, overrides)
+    roles = source_roles(chosen["astrometry"])
+    paths = sources.locate(
+        settings.sources_dir,
+        {r: p for r, p in (overrides or {}).items() if r in roles},
+        roles,
+    )
     files = sources.describe(paths, {r: o for r, o in origins.items() if r in paths})
-    return paths, files, world_build_id(files, build or build_settings())
+    return paths, files, world_build_id(files, chosen)
 
 
 def run_build(
@@ -262,28 +287,31 @@ def run_build(
     incoming: bool = False,
     report: Report | None = None,
     quality_limits: Mapping[str, float] | None = None,
+    astrometry: str = "hip_main",
 ) -> BuildOutcome:
     """Build (or find) the world for the current sources, publish and activate it.
 
     With `incoming`, the newest file of a role under `incoming/<role>/` in the
-    sources bucket replaces that role's file. A caller that passes `report` owns
-    the job record; otherwise the build records a job of its own.
-    `quality_limits` override `quality.DEFAULT_LIMITS` per rule, over the
-    settings' own (`LB_QUALITY_LIMITS`); a build whose quality report crosses a
-    limit is recorded `failed` and raises `QualityLimitsCrossed`, publishing
-    nothing.
+    sources bucket replaces that role's file. `astrometry` is the build setting
+    naming the Hipparcos release of positions and parallaxes (`hip_main` or
+    `hip2`). A caller that passes `report` owns the job record; otherwise the
+    build records a job of its own. `quality_limits` override
+    `quality.DEFAULT_LIMITS` per rule, over the settings' own
+    (`LB_QUALITY_LIMITS`); a build whose quality report crosses a limit is
+    recorded `failed` and raises `QualityLimitsCrossed`, publishing nothing.
     """
-    build = build_settings({**dict(settings.quality_limits), **(quality_limits or {})})
+    limits = {**dict(settings.quality_limits), **(quality_limits or {})}
+    chosen = build_settings(astrometry, limits)
     with tempfile.TemporaryDirectory(prefix="lb-incoming-") as scratch:
         paths, files, build_id = _prepare(
-            settings, overrides, Path(scratch) if incoming else None, build
+            settings, overrides, Path(scratch) if incoming else None, chosen
         )
         if report is not None:
             report(0.1, "sources read")
-            return _run(settings, paths, files, build_id, activate, report, build)
+            return _run(settings, paths, files, build_id, activate, report, chosen)
         job = jobs.start_job("build", {"build_id": build_id, "activate": activate})
         try:
-            outcome = _run(settings, paths, files, build_id, activate, _silent, build)
+            outcome = _run(settings, paths, files, build_id, activate, _silent, chosen)
         except Exception as err:
             jobs.finish_job(job, error=f"{type(err).__name__}: {err}")
             raise
@@ -292,7 +320,7 @@ def run_build(
 
 
 def _run(
-    settings, paths, files, build_id, activate, report: Report, build: dict
+    settings, paths, files, build_id, activate, report: Report, chosen: dict
 ) -> BuildOutcome:
     existing = builds.find_build(build_id)
     if existing is not None and existing.state == "published":
@@ -304,16 +332,17 @@ def _run(
     started = time.perf_counter()
     report(0.15, "assembling the world")
     with cyclic_gc_paused():
-        world = assemble_world(paths)  # reading validates: a bad file stops us here
+        # Reading validates: a bad file stops us here.
+        world = assemble_world(paths, chosen["astrometry"])
         add_inferred_planets(world)
     timings["assemble_s"] = round(time.perf_counter() - started, 3)
-    failures = quality.judge(world.quality, build["quality_limits"])
+    failures = quality.judge(world.quality, chosen["quality_limits"])
     store = ObjectStore(settings)
     record = builds.create_build(
         build_id,
         pipeline_version=PIPELINE_VERSION,
         model_version=MODEL_VERSION,
-        settings=build,
+        settings=chosen,
         sources=[f.manifest_entry() for f in files],
     )
     if failures:

@@ -26,6 +26,10 @@ DEFAULT_SOURCES = {
     "d3_names": "stars/d3celestial_starnames.json",
     "exoplanets": "exoplanets/nasa_pscomppars_2024-10-15.csv",
 }
+# Read only by builds whose settings ask for them (`astrometry: hip2`).
+OPTIONAL_SOURCES = {
+    "hip2": "stars/hip2_I311_vanLeeuwen2007.dat.gz",
+}
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,21 @@ def _digest(path: Path) -> str:
     return sha.hexdigest()
 
 
-def locate(sources_dir: Path, overrides: dict[str, Path] | None = None) -> dict:
-    """Map each role to an existing file; SourceMissingError names any that is not."""
-    paths = {role: sources_dir / rel for role, rel in DEFAULT_SOURCES.items()}
+def locate(
+    sources_dir: Path,
+    overrides: dict[str, Path] | None = None,
+    roles: tuple[str, ...] | None = None,
+) -> dict:
+    """Map each role to an existing file; SourceMissingError names any that is not.
+
+    `roles` (default: the v1 set) may name optional roles such as `hip2`.
+    """
+    known = {**DEFAULT_SOURCES, **OPTIONAL_SOURCES}
+    wanted = tuple(DEFAULT_SOURCES) if roles is None else roles
+    unknown = [role for role in wanted if role not in known]
+    if unknown:
+        raise SourceMissingError(f"unknown source role(s): {', '.join(unknown)}")
+    paths = {role: sources_dir / known[role] for role in wanted}
     paths.update(overrides or {})
     for role, path in paths.items():
         if not Path(path).is_file():

@@ -17,7 +17,7 @@ import re
 import numpy as np
 from scipy.spatial import cKDTree
 
-from batch_jobs import astrometry, stellar
+from batch_jobs import astrometry, provenance, stellar
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ MATCH_RADIUS_ARCSEC = 3.0
 MATCH_MAX_DELTA_V = 1.0
 _GJ = re.compile(r"^GJ\s+(\d+(?:\.\d+)?)\s*([A-Za-z]{0,2})$")
 _SLUG = re.compile(r"[^a-z0-9]+")
+_VELOCITY_KEYS = ("u_kms", "v_kms", "w_kms")
 
 
 def match_to_hipparcos(
@@ -65,12 +66,16 @@ def match_to_hipparcos(
 
 
 def system_id(ids: list[str], names: list[str], line: int) -> str:
-    """`gj-905` from a GJ number, else `sscore-` and a slug of a name or id."""
+    """`gj-905` from a GJ number, else `sscore-` and a slug of an identifier.
+
+    Identifiers come before names: a proper name is never a key (two stars may
+    share one), so a name is used only for a row with no identifier at all.
+    """
     for identifier in ids:
         found = _GJ.match(identifier)
         if found:
             return f"gj-{found[1]}{found[2].lower()}"
-    for label in [*names, *ids]:
+    for label in [*ids, *names]:
         slug = _SLUG.sub("-", label.lower().replace("'", "")).strip("-")
         if slug:
             return f"sscore-{slug}"
@@ -117,10 +122,26 @@ def systems(table: dict[str, np.ndarray], rows: np.ndarray, role: str) -> list[d
     abs_v = stellar.absolute_magnitude(c["vmag"], dist)
     luminosity = stellar.luminosity_from_magnitude(abs_v, teff)
     out = []
+    taken: dict[str, int] = {}
+    default = provenance.entry(role, "sscore-only-star")
+    tangential_only = provenance.entry(provenance.DERIVED, "tangential-velocity-only")
     for i in range(len(rows)):
+        given = {
+            "dist_pc": default,
+            "bv": provenance.entry(provenance.DERIVED, "b-minus-v"),
+            "system_id": provenance.entry(
+                provenance.DERIVED, "id-from-gj-or-identifier"
+            ),
+        }
         ids, names = list(c["ids"][i]), list(c["names"][i])
+        # Components listed only by their system's identifier (`G 41-14` for
+        # GJ 3522 B and C) share it: the later ones get -2, -3 in file order.
+        sid = system_id(ids, names, int(c["line"][i]))
+        taken[sid] = taken.get(sid, 0) + 1
+        if taken[sid] > 1:
+            sid = f"{sid}-{taken[sid]}"
         record = {
-            "system_id": system_id(ids, names, int(c["line"][i])),
+            "system_id": sid,
             "name": display_name(names, ids) or f"{role} line {int(c['line'][i])}",
             "names": list(dict.fromkeys([*names, *ids])),
             "source": SSCORE_SOURCE,
@@ -136,7 +157,6 @@ def systems(table: dict[str, np.ndarray], rows: np.ndarray, role: str) -> list[d
             "hip": None,
             "hd": None,
             "planets": [],
-            "provenance": {"*": role},
         }
         if math.isfinite(dist[i]) and dist[i] > 0:
             record["dist_pc"] = round(float(dist[i]), 4)
@@ -151,5 +171,8 @@ def systems(table: dict[str, np.ndarray], rows: np.ndarray, role: str) -> list[d
                     )
                 )
                 record["velocity"] = "tangential-only" if tangential[i] else "full"
+                if tangential[i]:
+                    given.update(dict.fromkeys(_VELOCITY_KEYS, tangential_only))
+        record["provenance"] = provenance.complete(record, given, default)
         out.append(record)
     return out

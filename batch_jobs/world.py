@@ -8,17 +8,23 @@ Sun (`solar_system`), and returns a `World`: JSON-safe system records (no NaN or
 infinity; a missing value is None, and a star without a positive parallax has no
 `dist_pc`, `x_pc`, `y_pc`, `z_pc` keys) and a quality report with a count per rule.
 
-Per-field source priority, recorded per system in `provenance` where a field
-comes from a source other than Hipparcos:
+Which Hipparcos release gives the astrometry (position, parallax, proper
+motion) is the build setting `astrometry`: `hip_main` (1997) or `hip2` (2007,
+van Leeuwen); a star the chosen release lacks keeps the other's. Everything
+else of a Hipparcos star (V, B-V, HD, spectral type) is hip_main's: hip2 has
+only Hp, no HD and no spectral types.
 
-- display name: d3-celestial proper name, SSCore names, Bayer (d3, then SSCore),
-  Flamsteed, GJ, then `HIP n`;
-- spectral type: Hipparcos, SSCore Nearest, SSCore Brightest;
-- radial velocity: SSCore Nearest (the curated 10 pc sample), then Brightest.
+Sources are merged by catalogue identifier: SSCore rows and d3-celestial names
+by HIP number; an SSCore row without one by its HD number (when its V agrees,
+since components share an HD number: Sirius B is HD 48915 too), then by
+position. Where sources disagree, `provenance.FIELD_PRIORITY` decides (display
+name: d3-celestial, SSCore Nearest, SSCore Brightest; spectral type: Hipparcos,
+then SSCore; radial velocity: SSCore Nearest, the curated 10 pc sample, then
+Brightest), and every system and planet records per field which source and rule
+gave it under `provenance` (see `batch_jobs.provenance`).
 
 Besides the contract's keys a system carries `abs_vmag` (absolute V magnitude,
-which sets its brightness in the star tile) and, where sources were merged,
-`provenance`.
+which sets its brightness in the star tile) and `provenance`.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from batch_jobs import (
     astrometry,
     catalog,
     crossmatch,
+    hip2,
+    provenance,
     quality,
     solar_system,
     sscore_stars,
@@ -116,18 +124,36 @@ class World:
         return [s for s in self.systems if s.get("x_pc") is not None]
 
 
-def assemble_world(paths: Mapping[str, Path]) -> World:
-    """Read every source named in `paths` and build the world from them."""
+def source_roles(astrometry_release: str = "hip_main") -> tuple[str, ...]:
+    """The source roles a world with the given astrometry setting reads."""
+    if astrometry_release not in provenance.ASTROMETRY_SOURCES:
+        raise ValueError(
+            f"astrometry setting {astrometry_release!r} is unknown; use one of "
+            f"{', '.join(provenance.ASTROMETRY_SOURCES)}"
+        )
+    return SOURCE_ROLES + (("hip2",) if astrometry_release == "hip2" else ())
+
+
+def assemble_world(
+    paths: Mapping[str, Path], astrometry_release: str = "hip_main"
+) -> World:
+    """Read every source named in `paths` and build the world from them.
+
+    `astrometry_release` is the build setting naming the Hipparcos release whose
+    positions, parallaxes and proper motions are used (`hip2` needs a `hip2` path).
+    """
     started = time.perf_counter()
-    missing = [role for role in SOURCE_ROLES if role not in paths]
+    roles = source_roles(astrometry_release)
+    missing = [role for role in roles if role not in paths]
     if missing:
         raise SourceMissingError(
             f"no path given for source role(s) {', '.join(missing)}; "
-            f"assemble_world needs {', '.join(SOURCE_ROLES)}"
+            f"assemble_world needs {', '.join(roles)}"
         )
-    sources = {role: Path(paths[role]) for role in SOURCE_ROLES}
+    sources = {role: Path(paths[role]) for role in roles}
     report = _Quality()
     hip = catalog.read_hipparcos_main(sources["hip_main"])
+    new_reduction = hip2.read_hip2(sources["hip2"]) if "hip2" in sources else None
     sscore = {role: catalog.read_sscore(sources[role]) for role in _SSCORE_ROLES}
     d3 = catalog.read_d3_names(sources["d3_names"])
     planets = catalog.read_exoplanets(sources["exoplanets"])
@@ -138,17 +164,18 @@ def assemble_world(paths: Mapping[str, Path]) -> World:
         for role, table in sscore.items()
     }
     planets = quality.screen_exoplanets(planets, sources["exoplanets"], report)
+    exo_source = provenance.exoplanet_source_id(sources["exoplanets"])
     logger.debug("sources read in %.2f s", time.perf_counter() - started)
-    stars = _Stars(hip, report)
+    stars = _Stars(hip, report, new_reduction)
     stars.merge_sscore(sscore, report)
     stars.merge_d3(d3, report)
     stars.collect_names()
-    exo = _Exoplanets(planets, report)
+    exo = _Exoplanets(planets, report, exo_source)
     hosts = exo.hosts()
     index = crossmatch.build_name_index(stars.names, [h.hostname for h in hosts])
     result = crossmatch.match_hosts(hosts, stars.match_columns(), index)
     _report_crossmatch(result, report)
-    systems = [solar_system.sol_system()]
+    systems = [_with_solar_provenance(solar_system.sol_system())]
     systems.extend(stars.systems(exo, result))
     own = stars.sscore_only_systems(sscore)
     hosts_alone = _attach_to_sscore_stars(
@@ -161,16 +188,38 @@ def assemble_world(paths: Mapping[str, Path]) -> World:
     return World(systems, report.rules, result)
 
 
+def _with_solar_provenance(sun: dict) -> dict:
+    """The Sun's record, each field (and each planet's) from the solar constants."""
+    constants = provenance.entry(provenance.SOLAR_SYSTEM, "solar-constants")
+    sun["provenance"] = provenance.complete(
+        sun, dict.fromkeys(sun, constants), constants
+    )
+    for planet in sun["planets"]:
+        planet["provenance"] = provenance.planet(
+            planet, provenance.SOLAR_SYSTEM, "solar-constants"
+        )
+    return sun
+
+
 class _Stars:
     """The Hipparcos stars with a position, their derived values and merged names."""
 
-    def __init__(self, hip: dict[str, np.ndarray], quality: _Quality) -> None:
+    def __init__(
+        self,
+        hip: dict[str, np.ndarray],
+        quality: _Quality,
+        new_reduction: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
         placed = np.isfinite(hip["ra_deg"]) & np.isfinite(hip["dec_deg"])
         _, first = np.unique(hip["hip"], return_index=True)
         unique = np.zeros(len(placed), dtype=bool)
         unique[first] = True
         keep = placed & unique
         self.columns = {name: values[keep] for name, values in hip.items()}
+        self.astrometry_release = "hip_main" if new_reduction is None else "hip2"
+        self.from_hip2 = np.zeros(int(keep.sum()), dtype=bool)
+        if new_reduction is not None:
+            self._take_hip2_astrometry(new_reduction, quality)
         c = self.columns
         self.dist, self.xyz = astrometry.icrs_to_galactic(
             c["ra_deg"], c["dec_deg"], c["parallax_mas"]
@@ -187,6 +236,37 @@ class _Stars:
         self.extra: dict[int, dict] = {}
         self.sscore_only: dict[str, list[int]] = {}
         _report_hipparcos(hip, placed, unique, self, quality)
+
+    def _take_hip2_astrometry(
+        self, table: Mapping[str, np.ndarray], quality: _Quality
+    ) -> None:
+        """Replace position, parallax and proper motion by hip2's, by HIP number.
+
+        Both releases give ICRS positions at epoch J1991.25. A star hip2 lacks
+        keeps hip_main's astrometry, and its provenance says so.
+        """
+        c = self.columns
+        row_of = {h: i for i, h in enumerate(np.asarray(table["hip"]).tolist())}
+        rows = np.array([row_of.get(h, -1) for h in c["hip"].tolist()], np.int64)
+        found = rows >= 0
+        for name in (*provenance.ASTROMETRY_FIELDS, "parallax_error_mas"):
+            column = np.array(c[name], dtype=np.float64)
+            column[found] = np.asarray(table[name], dtype=np.float64)[rows[found]]
+            c[name] = column
+        self.from_hip2 = found
+        quality.add(
+            "hip2.rows", len(row_of), "rows read from the Hipparcos 2007 reduction"
+        )
+        quality.add(
+            "hip2.astrometry_used",
+            int(found.sum()),
+            "stars whose position, parallax and proper motion are hip2's",
+        )
+        quality.add(
+            "hip2.not_in_hip2",
+            int((~found).sum()),
+            "stars hip2 lacks: hip_main's astrometry kept (provenance says so)",
+        )
 
     def merge_sscore(self, tables: Mapping[str, dict], quality: _Quality) -> None:
         """Merge SSCore identifiers, names, spectral types and RVs by HIP number."""
@@ -205,36 +285,71 @@ class _Stars:
                 table["rv_kms"].tolist(),
                 strict=True,
             )
-            found = self._find_without_hip(table)
-            counts["matched_by_position"] = 0
+            by_hd = self._find_by_hd(table)
+            found = self._find_without_hip(table, exclude=set(by_hd))
+            counts["matched_by_hd"] = counts["matched_by_position"] = 0
             for index, (hip, ids, names, sptype, rv) in enumerate(rows):
                 row = self.row_of.get(hip)
+                how = "hip-number"
                 if hip == catalog.NO_ID:
-                    row = found.get(index)
+                    row, how = by_hd.get(index), "hd-number"
+                    if row is None:
+                        row, how = found.get(index), "position"
                     if row is None:
                         counts["no_hip"] += 1
                         self.sscore_only.setdefault(role, []).append(index)
                         continue
-                    counts["matched_by_position"] += 1
+                    by = "hd" if how == "hd-number" else "position"
+                    counts[f"matched_by_{by}"] += 1
                 elif row is None:
                     counts["hip_not_in_hipparcos"] += 1
                     continue
                 counts["merged"] += 1
                 extra = self.extra.setdefault(row, {})
-                extra.setdefault("proper", []).extend(names)
+                extra.setdefault("proper", []).extend((n, role) for n in names)
                 extra.setdefault("ids", []).extend(ids)
-                if sptype and "spectral_type" not in extra:
-                    extra["spectral_type"] = (sptype, role)
+                extra.setdefault("id_roles", []).extend(role for _ in ids)
+                extra.setdefault("merged_by", {})[role] = how
+                if sptype:
+                    _prefer(extra, "spectral_type", (sptype, role))
                 if math.isfinite(rv):
-                    if "rv_kms" not in extra:
-                        extra["rv_kms"] = (rv, role)
-                    elif abs(extra["rv_kms"][0] - rv) > RV_CONFLICT_KMS:
+                    held = extra.get("rv_kms")
+                    _prefer(extra, "rv_kms", (rv, role))
+                    if held is not None and abs(held[0] - rv) > RV_CONFLICT_KMS:
                         counts["rv_conflict"] += 1
             _report_sscore(role, len(table["hip"]), counts, quality)
 
-    def _find_without_hip(self, table: dict) -> dict[int, int]:
+    def _find_by_hd(self, table: dict) -> dict[int, int]:
+        """SSCore rows without a HIP number found in Hipparcos by their HD number.
+
+        Components of a double share an HD number (Sirius B is HD 48915 like
+        Sirius A; GJ 15 A and B are both HD 1326), so the V magnitudes must agree
+        within `sscore_stars.MATCH_MAX_DELTA_V` and only one row may claim a star.
+        """
+        if not hasattr(self, "_row_of_hd"):
+            hds = self.columns["hd"].tolist()
+            self._row_of_hd = {hd: i for i, hd in enumerate(hds) if hd > 0}
+        vmag = self.columns["vmag"]
+        claims: dict[int, list[int]] = {}
+        for index in np.flatnonzero(table["hip"] == catalog.NO_ID).tolist():
+            for identifier in table["ids"][index]:
+                found = _HD_TEXT.fullmatch(identifier)
+                row = self._row_of_hd.get(int(found[1])) if found else None
+                if row is None:
+                    continue
+                v_sscore, v_hip = float(table["vmag"][index]), float(vmag[row])
+                close = abs(v_sscore - v_hip) <= sscore_stars.MATCH_MAX_DELTA_V
+                if close or not (math.isfinite(v_sscore) and math.isfinite(v_hip)):
+                    claims.setdefault(row, []).append(index)
+                break
+        return {rows[0]: row for row, rows in claims.items() if len(rows) == 1}
+
+    def _find_without_hip(
+        self, table: dict, exclude: set[int] = frozenset()
+    ) -> dict[int, int]:
         """SSCore rows without a HIP number that are Hipparcos stars, by position."""
         rows = np.flatnonzero(table["hip"] == catalog.NO_ID)
+        rows = np.array([r for r in rows.tolist() if r not in exclude], np.int64)
         found = sscore_stars.match_to_hipparcos(table, rows, self.columns)
         return {int(r): int(h) for r, h in zip(rows, found, strict=True) if h >= 0}
 
@@ -335,12 +450,29 @@ class _Stars:
         sptypes = c["spectral_type"].tolist()
         keys = tuple(values)
         out = []
+        entry = provenance.entry
+        astrometry_of = {
+            True: entry("hip2", "astrometry-setting"),
+            False: entry(
+                "hip_main",
+                "astrometry-setting"
+                if self.astrometry_release == "hip_main"
+                else "not-in-hip2",
+            ),
+        }
+        catalogue = entry("hip_main", "catalogue")
+        tangential = entry(provenance.DERIVED, "tangential-velocity-only")
         rows = zip(hips, zip(*values.values(), strict=True), strict=True)
         for row, (hip, row_values) in enumerate(rows):
             hd = hds[row] if hds[row] > 0 else None
             extra = self.extra.get(row, _NO_EXTRA)
-            record = _star_record(hip, hd, sptypes[row], extra)
+            record, given = _star_record(hip, hd, sptypes[row], extra)
             record.update(zip(keys, row_values, strict=True))
+            source_of_astrometry = astrometry_of[bool(self.from_hip2[row])]
+            for key in provenance.ASTROMETRY_FIELDS:
+                given[key] = source_of_astrometry
+            if tangential_only[row]:
+                given.update(dict.fromkeys(_VELOCITY_KEYS, tangential))
             if record["dist_pc"] is None:
                 for key in _POSITION_KEYS + _VELOCITY_KEYS:
                     del record[key]
@@ -351,15 +483,26 @@ class _Stars:
                 record["velocity"] = (
                     "tangential-only" if tangential_only[row] else "full"
                 )
+            methods = []
             for hostname in hosts_of.get(row, ()):
                 record["planets"].extend(exo.planets_of(hostname))
                 record["names"] = _unique([*record["names"], hostname])
+                methods.append(result.matches[hostname].method or "unknown")
+            record["provenance"] = provenance.complete(record, given, catalogue)
+            if methods:
+                rule = "crossmatch-" + "+".join(sorted(set(methods)))
+                record["provenance"]["planets"] = entry(exo.source, rule)
             out.append(record)
         return out
 
 
-def _star_record(hip: int, hd: int | None, sptype: str | None, extra: dict) -> dict:
-    """Build a Hipparcos system record's identity, names and merged fields."""
+def _star_record(
+    hip: int, hd: int | None, sptype: str | None, extra: dict
+) -> tuple[dict, dict[str, dict[str, str]]]:
+    """Build a Hipparcos system record's identity, names and merged fields.
+
+    Returns the record and the provenance of the fields the merge set.
+    """
     record = {
         "system_id": f"hip-{hip}",
         "name": extra.get("display") or f"HIP {hip}",
@@ -371,27 +514,45 @@ def _star_record(hip: int, hd: int | None, sptype: str | None, extra: dict) -> d
         "hd": hd,
         "planets": [],
     }
+    entry = provenance.entry
+    given = {"name": entry("hip_main", "hip-number")}
+    if sptype:
+        given["spectral_type"] = entry("hip_main", "priority")
     if extra is _NO_EXTRA:
-        return record
-    provenance: dict[str, str] = {}
+        return record, given
+    if extra.get("hd_from_d3"):
+        record["hd"] = extra["hd_from_d3"]
+        given["hd"] = entry("d3_names", "identifier-by-hip")
     if not sptype and "spectral_type" in extra:
-        record["spectral_type"], provenance["spectral_type"] = extra["spectral_type"]
+        record["spectral_type"], role = extra["spectral_type"]
+        given["spectral_type"] = entry(role, "priority")
     if "rv_kms" in extra:
-        record["rv_kms"], provenance["rv_kms"] = extra["rv_kms"]
+        record["rv_kms"], role = extra["rv_kms"]
+        given["rv_kms"] = entry(role, "priority")
     if extra.get("name_source"):
-        provenance["name"] = extra["name_source"]
-    if provenance:
-        record["provenance"] = provenance
-    return record
+        given["name"] = entry(*extra["name_source"])
+    return record, given
+
+
+def _prefer(extra: dict, field: str, candidate: tuple[object, str]) -> None:
+    """Keep `candidate` (value, source) for `field` if its source ranks higher."""
+    held = extra.get(field)
+    if held is None or provenance.rank(field, candidate[1]) < provenance.rank(
+        field, held[1]
+    ):
+        extra[field] = candidate
 
 
 def _star_names(
     extra: dict, hip: int, hd: int | None
-) -> tuple[list[str], str, str | None]:
+) -> tuple[list[str], str, tuple[str, str]]:
     """Return (names, display name, display name's source) of a merged star."""
     d3 = extra.get("d3") or {}
     constellation = d3.get("c", "")
-    proper = ([d3["name"]] if d3.get("name") else []) + extra.get("proper", [])
+    proper_roles = ([(d3["name"], "d3_names")] if d3.get("name") else []) + sorted(
+        extra.get("proper", []), key=lambda pair: provenance.rank("name", pair[1])
+    )
+    proper = [name for name, _ in proper_roles]
     bayer = _designation(designations.bayer, d3.get("bayer"), constellation, greek=True)
     spelled = _designation(designations.bayer, d3.get("bayer"), constellation)
     flamsteed = _designation(designations.flamsteed, d3.get("flam"), constellation)
@@ -399,16 +560,24 @@ def _star_names(
     if d3.get("var") and constellation:
         variable = f"{_VAR_PADDING.sub('V', d3['var'])} {constellation}"
     ids = extra.get("ids", [])
-    gj = d3.get("gl") or next((i for i in ids if i.startswith("GJ ")), "")
+    id_roles = dict(zip(ids, extra.get("id_roles", []), strict=False))
+    sscore_gj = next((i for i in ids if i.startswith("GJ ")), "")
+    gj = d3.get("gl") or sscore_gj
     sscore_bayer = next((i for i in ids if _is_bayer(i)), "")
     candidates = (
-        (proper[0] if proper else "", "d3_names" if d3.get("name") else "sscore"),
-        (bayer or sscore_bayer, "d3_names" if bayer else "sscore"),
-        (flamsteed, "d3_names"),
-        (gj, "d3_names" if d3.get("gl") else "sscore"),
+        (*(proper_roles[0] if proper else ("", "")), "proper-name"),
+        (bayer, "d3_names", "bayer"),
+        (sscore_bayer, id_roles.get(sscore_bayer, ""), "bayer"),
+        (flamsteed, "d3_names", "flamsteed"),
+        (gj, "d3_names" if d3.get("gl") else id_roles.get(gj, ""), "gliese-jahreiss"),
     )
-    display, source = next(((n, s) for n, s in candidates if n), (f"HIP {hip}", None))
-    hd = hd or _hd_number(d3.get("hd"))
+    display, source = next(
+        ((n, (s, rule)) for n, s, rule in candidates if n),
+        (f"HIP {hip}", ("hip_main", "hip-number")),
+    )
+    if not hd and _hd_number(d3.get("hd")):
+        hd = _hd_number(d3.get("hd"))
+        extra["hd_from_d3"] = hd
     ordered = [
         *proper,
         bayer,
@@ -467,8 +636,11 @@ def _unique(names: Iterable[str]) -> list[str]:
 class _Exoplanets:
     """The planets of the NASA table grouped by host, and the hosts' own values."""
 
-    def __init__(self, table: dict, quality: _Quality) -> None:
+    def __init__(
+        self, table: dict, quality: _Quality, source: str = "pscomppars"
+    ) -> None:
         self.table = table
+        self.source = source
         self.rows_of: dict[str, list[int]] = {}
         for i, host in enumerate(table["hostname"]):
             self.rows_of.setdefault(host, []).append(i)
@@ -496,6 +668,7 @@ class _Exoplanets:
             record[key] = _number(self.table[column][i])
         self._complete_orbit(record, float(self.table["st_mass"][i]))
         record["source"] = NASA_SOURCE
+        record["provenance"] = provenance.planet(record, self.source, "catalogue")
         return record
 
     def _complete_orbit(self, record: dict, star_mass_msun: float) -> None:
@@ -612,6 +785,15 @@ class _Exoplanets:
         if record["dist_pc"] is None:
             for key in _POSITION_KEYS:
                 del record[key]
+        columns = provenance.entry(self.source, "host-columns")
+        given = dict.fromkeys(("dist_pc", "teff_k", "name", "names"), columns)
+        given["luminosity_lsun"] = provenance.entry(
+            provenance.DERIVED, "radius-teff-stefan-boltzmann"
+        )
+        for key in ("hip", "hd"):
+            given[key] = provenance.entry(provenance.DERIVED, "host-name-designation")
+        given["system_id"] = provenance.entry(provenance.DERIVED, "slug-of-host-name")
+        record["provenance"] = provenance.complete(record, given, columns)
         return record
 
 
@@ -722,6 +904,8 @@ def _report_sscore(
     prefix = role.replace("_", ".")
     descriptions = {
         "merged": "rows merged onto a Hipparcos star (by HIP number or position)",
+        "matched_by_hd": "rows without a HIP number found in Hipparcos by HD"
+        " number (with V agreeing within 1 mag)",
         "matched_by_position": "rows without a HIP number found in Hipparcos by"
         " J2000 position and V magnitude",
         "no_hip": "rows without a HIP number that Hipparcos lacks: systems of their"

@@ -362,6 +362,18 @@ class BuildPage(Page):
     items: list[Build]
 
 
+class FieldProvenance(Response):
+    """Which source gave a field's value, and by which rule.
+
+    Sources: a build's source roles (`hip_main`, `hip2`, `sscore_nearest`,
+    `sscore_brightest`, `d3_names`, `pscomppars_<year>`), `derived` (computed
+    from other fields), `inference` (the planet model), `solar_system`.
+    """
+
+    source: str
+    rule: str
+
+
 class Planet(Response):
     """One planet: known (catalogued) or inferred (modelled, with its model)."""
 
@@ -375,6 +387,9 @@ class Planet(Response):
     mass_earth: float | None = None
     radius_earth: float | None = None
     source: str | None = None
+    provenance: dict[str, FieldProvenance] | None = Field(
+        default=None, description="per field: the source and rule that gave it"
+    )
 
 
 class System(Response):
@@ -403,6 +418,11 @@ class System(Response):
     hip: int | None = None
     hd: int | None = None
     planets: list[Planet]
+    provenance: dict[str, FieldProvenance] | None = Field(
+        default=None,
+        description="per field: the source and rule that gave it (`planets`: the "
+        "exoplanet table and the cross-match method that attached them)",
+    )
 
 
 class SystemSummary(Response):

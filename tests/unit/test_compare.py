@@ -419,31 +419,6 @@ def test_read_hip2_refuses_a_garbled_number(tmp_path):
     assert caught.value.line == 1
 
 
-def test_hip2_astrometry_replaces_distance_and_keeps_v(tmp_path):
-    table = hip2.read_hip2(
-        _hip2_file(tmp_path, _HIP2_ROW, _HIP2_ROW.replace("70890", "70891", 1))
-    )
-    table["parallax_mas"][1] = -1.0
-    systems = [
-        _system("hip-70890", hip=70890, vmag=11.01, teff_k=3000.0),
-        _system("hip-70891", hip=70891),
-        _system("nasa-x", source="nasa-exoplanet-archive"),
-    ]
-    replaced, counts = hip2.with_hip2_astrometry(systems, table)
-    assert counts == {"replaced": 2, "not_in_hip2": 0, "not_hipparcos": 1}
-    proxima = replaced[0]
-    assert proxima["parallax_mas"] == 771.64
-    assert proxima["dist_pc"] == pytest.approx(1000 / 771.64, abs=1e-4)
-    assert proxima["vmag"] == 11.01
-    assert proxima["abs_vmag"] == pytest.approx(
-        11.01 + 5 - 5 * math.log10(1.2959), 1e-3
-    )
-    assert "dist_pc" not in replaced[1]
-    assert "x_pc" not in replaced[1]
-    assert replaced[2] == systems[2]
-    assert systems[0]["parallax_mas"] == 100.0  # the input is not modified
-
-
 # Real catalogues
 
 
@@ -470,12 +445,14 @@ def hip2_table() -> dict:
 
 
 @pytest.fixture(scope="module")
-def hipparcos_report(real_world, hip2_table) -> dict:
-    """The hip_main world against the same world with hip2 astrometry."""
-    systems, _ = hip2.with_hip2_astrometry(real_world.systems, hip2_table)
+def hipparcos_report(real_paths, real_world) -> dict:
+    """The hip_main world against the world built with the hip2 setting."""
+    if not HIP2.is_file():
+        pytest.fail(f"{HIP2} not found; set SOURCES_DIR")
+    hip2_world = assemble_world({**real_paths, "hip2": HIP2}, "hip2")
     return compare.compare_worlds(
         real_world.systems,
-        systems,
+        hip2_world.systems,
         old_id="hipparcos-1997",
         new_id="hipparcos-2007",
         sample_limit=1_000_000,

@@ -62,3 +62,62 @@ def test_inferred_planet_in_the_zone_makes_a_system_settleable_under_planet_in_h
 def test_known_planet_rule_ignores_inferred_planets():
     systems = [_system_with(KNOWN_IN_ZONE), _system_with(INFERRED_IN_ZONE)]
     assert habitable.settleable(systems, "known-planet-in-hz") == [True, False]
+
+
+def test_suns_four_edges_match_kopparapu_2014():
+    # Kopparapu et al. 2014 (1 Earth mass) at Teff = 5780 K: the S_eff_sun column.
+    sun = habitable.zone(1.0, 5780.0)
+    assert sun.recent_venus_au == pytest.approx(math.sqrt(1 / 1.776))
+    assert sun.runaway_greenhouse_au == pytest.approx(math.sqrt(1 / 1.107))
+    assert sun.maximum_greenhouse_au == pytest.approx(math.sqrt(1 / 0.356))
+    assert sun.early_mars_au == pytest.approx(math.sqrt(1 / 0.320))
+    assert sun.recent_venus_au == pytest.approx(0.750, abs=1e-3)
+    assert sun.early_mars_au == pytest.approx(1.768, abs=1e-3)
+    assert not sun.clamped and not sun.teff_assumed
+
+
+def test_edges_follow_the_temperature_polynomial():
+    # S_eff at 3000 K from the 2014 coefficients, term by term.
+    t = 3000.0 - 5780.0
+    expected = 1.107 + 1.332e-4 * t + 1.580e-8 * t**2 - 8.308e-12 * t**3
+    expected += -1.931e-15 * t**4
+    assert habitable.effective_flux("runaway_greenhouse", 3000.0) == pytest.approx(
+        expected, rel=1e-12
+    )
+    assert expected == pytest.approx(0.922, abs=1e-3)  # an M dwarf's edge is dimmer
+    cool = habitable.zone(0.01, 3000.0)
+    assert cool.runaway_greenhouse_au == pytest.approx(math.sqrt(0.01 / expected))
+    edges = [getattr(cool, f"{edge}_au") for edge in habitable.EDGES]
+    assert edges == sorted(edges)  # recent Venus < runaway < maximum < early Mars
+
+
+@pytest.mark.parametrize(("teff", "end"), [(2000.0, 2600.0), (9500.0, 7200.0)])
+def test_temperature_outside_the_fit_is_clamped_and_flagged(teff, end):
+    outside = habitable.zone(2.0, teff)
+    at_end = habitable.zone(2.0, end)
+    assert outside.clamped and not at_end.clamped
+    assert outside.conservative == pytest.approx(at_end.conservative)
+    assert outside.teff_k == teff
+
+
+def test_zone_without_temperature_uses_the_suns_fluxes_and_says_so():
+    assumed = habitable.zone(1.0)
+    assert assumed.teff_assumed
+    assert habitable.zone_au(1.0) == assumed.conservative
+
+
+def test_planets_in_zone_use_the_stars_temperature():
+    # 0.26 AU around an L = 0.02 star: outside at the Sun's fluxes, inside at 3300 K.
+    system = {
+        "luminosity_lsun": 0.02,
+        "planets": [{"name": "b", "semi_major_axis_au": 0.26}],
+    }
+    assert habitable.planets_in_zone(system) == []
+    assert habitable.planets_in_zone({**system, "teff_k": 3300.0}) == ["b"]
+
+
+def test_unknown_edge_and_bad_temperature_are_refused():
+    with pytest.raises(ValueError, match="early_mars"):
+        habitable.effective_flux("moist_greenhouse", 5000.0)
+    with pytest.raises(ValueError, match="teff_k"):
+        habitable.zone(1.0, "hot")

@@ -43,7 +43,8 @@ def test_star_beyond_the_match_radius_stays_apart():
         (["HH And", "GJ 905", "G 171-10"], ["Ross 248"], "gj-905"),
         (["alpha CMa", "GJ 244B"], ["Sirius", "Sirius B"], "gj-244b"),
         (["GJ 83.1"], [], "gj-83.1"),
-        (["SO J025300.5+165258"], ["Teegarden's Star"], "sscore-teegardens-star"),
+        (["SO J025300.5+165258"], ["Teegarden's Star"], "sscore-so-j025300-5-165258"),
+        ([], ["Teegarden's Star"], "sscore-teegardens-star"),
         ([], [], "sscore-line-7"),
     ],
 )

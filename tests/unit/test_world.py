@@ -89,13 +89,19 @@ def test_names_and_display_name_merge_every_source(sample_world):
         assert name in alpha["names"]
     proxima = _by_id(sample_world)["hip-70890"]
     assert "Proxima Centauri" in proxima["names"]
-    assert proxima["provenance"]["name"] == "d3_names"
+    assert proxima["provenance"]["name"] == {
+        "source": "d3_names",
+        "rule": "proper-name",
+    }
 
 
 def test_radial_velocity_follows_source_priority(sample_world):
     alpha = _by_id(sample_world)["hip-71683"]
     assert alpha["rv_kms"] == -22.4  # Nearest, not Brightest's -26.2
-    assert alpha["provenance"]["rv_kms"] == "sscore_nearest"
+    assert alpha["provenance"]["rv_kms"] == {
+        "source": "sscore_nearest",
+        "rule": "priority",
+    }
     assert sample_world.quality["sscore.brightest.rv_conflict"]["count"] == 1
 
 
@@ -121,6 +127,17 @@ def test_planet_record_shape_and_invalid_eccentricity(sample_world):
         "mass_earth": 1.07,
         "radius_earth": 1.03,
         "source": "nasa-exoplanet-archive",
+        "provenance": {
+            key: {"source": "pscomppars_2024", "rule": "catalogue"}
+            for key in (
+                "name",
+                "period_days",
+                "semi_major_axis_au",
+                "eccentricity",
+                "mass_earth",
+                "radius_earth",
+            )
+        },
     }
     faraway = systems["nasa-faraway-host"]["planets"][0]
     assert faraway["eccentricity"] is None  # 1.2 in the table
@@ -369,7 +386,8 @@ def test_real_stars_only_sscore_knows_join_the_world(real_world):
 @pytest.mark.realdata
 def test_real_planet_hosts_hipparcos_lacks_join_their_sscore_star(real_world):
     by_id = {s["system_id"]: s for s in real_world.systems}
-    teegarden = by_id["sscore-teegardens-star"]
+    teegarden = by_id["sscore-gaia-35227046884571776"]  # an id, not its name
+    assert teegarden["name"] == "Teegarden's Star"
     assert any(p["name"].startswith("Teegarden's Star") for p in teegarden["planets"])
     assert not any(s.startswith("nasa-teegarden") for s in by_id)
 
@@ -397,3 +415,111 @@ def test_kepler_completion_gives_earth_a_year():
     holder._complete_orbit(record, 1.0)
     assert record["period_days"] == pytest.approx(DAYS_PER_YEAR)
     assert record["derived"] == {"period_days": "kepler-third-law"}
+
+
+# Provenance and the astrometry setting
+
+
+def _source_rule(system: dict, key: str) -> tuple[str, str]:
+    entry = system["provenance"][key]
+    return entry["source"], entry["rule"]
+
+
+def test_every_field_with_a_value_says_its_source_and_rule(sample_world):
+    for system in sample_world.systems:
+        provenance = system["provenance"]
+        for key, value in system.items():
+            if key in ("provenance", "planets", "source") or value is None:
+                continue
+            assert set(provenance[key]) == {"source", "rule"}, (system["name"], key)
+        for planet in system["planets"]:
+            for key, value in planet.items():
+                if key in ("provenance", "source", "known", "inferred", "derived"):
+                    continue
+                if value is not None:
+                    assert key in planet["provenance"], (planet["name"], key)
+
+
+def test_provenance_names_the_source_of_each_merged_field(sample_world):
+    alpha = _by_id(sample_world)["hip-71683"]
+    assert _source_rule(alpha, "parallax_mas") == ("hip_main", "astrometry-setting")
+    assert _source_rule(alpha, "vmag") == ("hip_main", "catalogue")
+    assert _source_rule(alpha, "rv_kms") == ("sscore_nearest", "priority")
+    assert _source_rule(alpha, "name") == ("d3_names", "proper-name")
+    assert _source_rule(alpha, "luminosity_lsun")[0] == "derived"
+    assert _source_rule(alpha, "dist_pc") == ("derived", "inverse-parallax")
+    trappist = _by_id(sample_world)["nasa-trappist-1"]
+    assert _source_rule(trappist, "dist_pc") == ("pscomppars_2024", "host-columns")
+    assert _source_rule(trappist, "x_pc") == ("derived", "galactic-cartesian")
+    sun = _by_id(sample_world)["sol"]
+    assert _source_rule(sun, "teff_k") == ("solar_system", "solar-constants")
+
+
+def test_a_star_without_radial_velocity_has_tangential_only_provenance(sample_world):
+    star = next(
+        s for s in sample_world.systems if s.get("velocity") == "tangential-only"
+    )
+    assert _source_rule(star, "u_kms") == ("derived", "tangential-velocity-only")
+    assert "rv_kms" not in star["provenance"]
+
+
+def test_hip2_setting_takes_astrometry_from_the_2007_reduction(sample_paths):
+    paths = {
+        **sample_paths,
+        "hip2": world.Path(__file__).parents[1] / "data" / "hip2_sample.dat",
+    }
+    new = _by_id(world.assemble_world(paths, "hip2"))
+    old = _by_id(world.assemble_world(sample_paths))
+    alpha = new["hip-71683"]
+    assert alpha["parallax_mas"] == 754.81
+    assert old["hip-71683"]["parallax_mas"] == 742.12
+    assert alpha["dist_pc"] == pytest.approx(1000 / 754.81, abs=1e-4)
+    assert alpha["vmag"] == old["hip-71683"]["vmag"]  # hip2 has Hp, not V
+    assert alpha["teff_k"] == old["hip-71683"]["teff_k"]
+    assert _source_rule(alpha, "parallax_mas") == ("hip2", "astrometry-setting")
+    assert _source_rule(alpha, "vmag") == ("hip_main", "catalogue")
+    assert "dist_pc" not in new["hip-45"]  # hip2 gives it a negative parallax
+    vega = new["hip-91262"]  # not in the hip2 sample: hip_main's, and it says so
+    assert vega["parallax_mas"] == old["hip-91262"]["parallax_mas"]
+    assert _source_rule(vega, "parallax_mas") == ("hip_main", "not-in-hip2")
+
+
+def test_hip2_setting_needs_a_hip2_file_and_a_known_setting(sample_paths):
+    with pytest.raises(SourceMissingError, match="hip2"):
+        world.assemble_world(sample_paths, "hip2")
+    with pytest.raises(ValueError, match="hip_main, hip2"):
+        world.assemble_world(sample_paths, "gaia_dr3")
+
+
+@pytest.mark.realdata
+def test_real_provenance_says_where_sirius_values_came_from(real_world):
+    by_id = _by_id(real_world)
+    sirius = by_id["hip-32349"]
+    assert _source_rule(sirius, "parallax_mas") == ("hip_main", "astrometry-setting")
+    assert _source_rule(sirius, "rv_kms") == ("sscore_nearest", "priority")
+    assert _source_rule(sirius, "name") == ("d3_names", "proper-name")
+    assert _source_rule(sirius, "luminosity_lsun") == (
+        "derived",
+        "v-bolometric-correction-distance",
+    )
+    assert _source_rule(sirius, "spectral_type") == ("hip_main", "priority")
+    ross = by_id["gj-905"]
+    assert _source_rule(ross, "rv_kms") == ("sscore_nearest", "sscore-only-star")
+    proxima_b = next(p for p in by_id["hip-70890"]["planets"] if p["known"])
+    assert proxima_b["provenance"]["eccentricity"]["source"] == "pscomppars_2024"
+    assert by_id["hip-70890"]["provenance"]["planets"]["rule"].startswith("crossmatch-")
+
+
+@pytest.mark.realdata
+def test_real_sscore_rows_merge_by_hd_number_but_not_onto_a_brighter_component(
+    real_world,
+):
+    quality = real_world.quality
+    # Ten on the real files since the validation rules joined the pipeline.
+    assert quality["sscore.nearest.matched_by_hd"]["count"] >= 10
+    by_id = _by_id(real_world)
+    assert "HD 48915" in by_id["hip-32349"]["names"]  # Sirius A's HD number
+    assert by_id["gj-244b"]["name"] == "Sirius B"  # same HD, 10 mag fainter: apart
+    sscore_ids = [s["system_id"] for s in real_world.systems if s["source"] == "sscore"]
+    assert len(sscore_ids) == len(set(sscore_ids))
+    assert {"sscore-g-41-14", "sscore-g-41-14-2"} <= set(sscore_ids)
