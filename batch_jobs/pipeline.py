@@ -25,7 +25,8 @@ from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "pipeline-1.4"  # 1.4: proper motions in system records
+# 1.4: proper motions in system records; 1.5: flags, velocity and label tiles
+PIPELINE_VERSION = "pipeline-1.5"
 # The inference model's version enters the build id: a new model, a new build.
 MODEL_VERSION = inference.MODEL_VERSION
 BUILD_SETTINGS = {"astrometry": "hip_main", "sector_pc": 20.0}
@@ -95,6 +96,9 @@ def _artifacts(world: World, files: list[sources.SourceFile]) -> dict[str, bytes
         "systems.jsonl.gz": gzip.compress(systems.encode(), mtime=0),
         "tiles/stars.bin": world.tile(),
         "tiles/stars_ids.json": _json_bytes(list(world.tile_ids)),
+        "tiles/stars_flags.bin": world.tile_flags(),
+        "tiles/stars_velocity.bin": world.tile_velocities(),
+        "tiles/labels.json": _json_bytes(world.tile_labels()),
     }
 
 
