@@ -215,8 +215,10 @@ def test_star_map_first_render_transfer_and_frame_time(sites):
             "drawn_frame_ms": statistics.median(r["drawn_frame_ms"] for r in runs),
         }
     full, peer = summary["full"], summary[f"1/{PEER_EVERY} peer"]
+    load = os.getloadavg()[0]
     print(
-        f"\nstar map in headless Chromium (SwiftShader), median of {LOADS} cold loads"
+        f"\nstar map in headless Chromium (SwiftShader WebGL on the CPU), median of "
+        f"{LOADS} cold loads; load average {load:.1f} on {os.cpu_count()} cores"
     )
     for name, figures in summary.items():
         print(
