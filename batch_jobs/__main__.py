@@ -109,6 +109,7 @@ def _site(args: argparse.Namespace) -> int:
 
 def _render_site(out_dir: str, build: str | None, run: JobRun) -> Path:
     from batch_jobs.site import build_site
+    from batch_jobs.site_data import LAYER_FILES
 
     settings = get_settings()
     build_id = build or builds.active_build_id()
@@ -117,9 +118,16 @@ def _render_site(out_dir: str, build: str | None, run: JobRun) -> Path:
     prefix = f"builds/{build_id}/tiles"
     tile = store.get(settings.builds_bucket, f"{prefix}/stars.bin")
     ids = json.loads(store.get(settings.builds_bucket, f"{prefix}/stars_ids.json"))
+    layers = {}
+    for layer, name in LAYER_FILES.items():
+        key = f"{prefix}/{name}"
+        if store.exists(
+            settings.builds_bucket, key
+        ):  # builds before pipeline-1.5 lack them
+            layers[layer] = store.get(settings.builds_bucket, key)
     out = build_site(
         Path(out_dir), build_id=build_id, api_url=settings.api_url, tile=tile,
-        tile_ids=ids,
+        tile_ids=ids, layers=layers,
     )  # fmt: skip
     print(f"site for {build_id} rendered into {out}")
     return out

@@ -32,8 +32,9 @@ logger = logging.getLogger(__name__)
 # 1.4: proper motions in system records; 1.5 (two branches) and 1.6 (both):
 # validation rules (rows kept out or repaired), quality limits, the quality
 # report page, columnar stars.npz and planets.npz, per-field provenance, the HD
-# merge, the astrometry release as a setting.
-PIPELINE_VERSION = "pipeline-1.6"
+# merge, the astrometry release as a setting; 1.7: the map's flags, velocity and
+# label tiles.
+PIPELINE_VERSION = "pipeline-1.7"
 CONTENT_TYPES = {
     ".html": "text/html",
     ".json": "application/json",
@@ -151,6 +152,9 @@ def _artifacts(
         "source_manifest.json": _json_bytes([f.manifest_entry() for f in files]),
         **quality_artifacts(world, build_id, []),
         **artifacts.world_artifacts(world),
+        "tiles/stars_flags.bin": world.tile_flags(),
+        "tiles/stars_velocity.bin": world.tile_velocities(),
+        "tiles/labels.json": _json_bytes(world.tile_labels()),
     }
 
 

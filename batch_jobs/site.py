@@ -16,6 +16,7 @@ import re
 import shutil
 import struct
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from batch_jobs import site_data
 from chalicelib.errors import LocalBubbleError
 
 logger = logging.getLogger(__name__)
@@ -94,22 +96,32 @@ def build_site(
     api_url: str,
     tile: bytes,
     tile_ids: list[str],
+    layers: Mapping[str, bytes] | None = None,
     site_dir: Path = SITE_DIR,
     node_modules: Path = NODE_MODULES,
 ) -> Path:
     """Render the client for `build_id` into `out_dir` and return its index page.
 
     The site is assembled in a sibling folder and swapped in at the end, so a
-    failed build leaves the previous site untouched. `site_dir` and
+    failed build leaves the previous site untouched. `layers` are the star
+    map's extra data (`site_data.LAYER_FILES`). `site_dir` and
     `node_modules` exist for tests; callers leave them alone.
     """
     out_dir = Path(out_dir)
     _check_inputs(build_id, api_url, tile, tile_ids)
+    layers = dict(layers or {})
+    try:
+        site_data.check_layers(len(tile_ids), layers)
+    except site_data.SiteLayerError as exc:
+        raise SiteBuildError(str(exc)) from exc
     vendor = _vendor_sources(Path(node_modules))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        _assemble(staging, Path(site_dir), vendor, build_id, api_url, tile, tile_ids)
+        _assemble(
+            staging, Path(site_dir), vendor, build_id, api_url, tile, tile_ids, layers
+        )
+        site_data.precompress(staging)
         _replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -214,6 +226,7 @@ def _assemble(
     api_url: str,
     tile: bytes,
     tile_ids: list[str],
+    layers: Mapping[str, bytes],
 ) -> None:
     """Write every file of the site under `root`."""
     static = root / "static"
@@ -237,6 +250,10 @@ def _assemble(
         "stars_url": data_url + "stars.bin",
         "ids_url": data_url + "stars_ids.json",
         "star_count": len(tile_ids),
+        "layer_urls": {
+            name: data_url + file if name in layers else ""
+            for name, file in site_data.LAYER_FILES.items()
+        },
     }
     env = template_environment(site_dir / "templates")
     page = render_template(env, PAGE_TEMPLATE, context)
@@ -255,6 +272,7 @@ def _assemble(
     (data / "stars.bin").write_bytes(tile)
     ids = json.dumps(tile_ids, separators=(",", ":"))
     (data / "stars_ids.json").write_text(ids, encoding="utf-8")
+    site_data.write_layers(data, layers)
     (root / BUILD_MARKER).write_text(build_id + "\n", encoding="utf-8")
 
 

@@ -32,6 +32,8 @@ import logging
 import numpy as np
 from numpy.typing import ArrayLike
 
+from chalicelib.habitable import planets_in_zone
+
 logger = logging.getLogger(__name__)
 
 STAR_DTYPE = np.dtype(
@@ -114,3 +116,105 @@ def decode_stars(data: bytes) -> np.ndarray:
             f"tile size {len(data)} is not a multiple of {RECORD_SIZE} bytes"
         )
     return np.frombuffer(data, dtype=STAR_DTYPE)
+
+
+# ---------------------------------------------------------------- flags tile
+# One byte a star, in `World.tile_ids` order, `tiles/stars_flags.bin`.
+FLAG_KNOWN_PLANETS = 1  # at least one known (catalogued) planet
+FLAG_INFERRED_PLANETS = 2  # at least one planet inferred by the occurrence model
+FLAG_HZ_PLANETS = 4  # a known or inferred planet in the conservative habitable zone
+FLAG_FULL_VELOCITY = 8  # the velocity tile holds a radial velocity for this star
+FLAG_VELOCITY = 16  # the velocity tile holds a velocity (tangential at least)
+
+
+def system_flags(system: dict) -> int:
+    """Return the flag byte of one system record (see FLAG_*)."""
+    planets = system.get("planets") or ()
+    flags = 0
+    if any(p.get("known") for p in planets):
+        flags |= FLAG_KNOWN_PLANETS
+    if any(p.get("inferred") for p in planets):
+        flags |= FLAG_INFERRED_PLANETS
+    if planets and planets_in_zone(system):
+        flags |= FLAG_HZ_PLANETS
+    if system.get("u_kms") is not None:
+        flags |= FLAG_VELOCITY
+        if system.get("velocity") == "full":
+            flags |= FLAG_FULL_VELOCITY
+    return flags
+
+
+def encode_flags(systems: list[dict]) -> bytes:
+    """Pack the flag byte of each system, in the order given."""
+    return bytes(system_flags(s) for s in systems)
+
+
+# ------------------------------------------------------------- velocity tile
+# Three little-endian int16 a star (6 bytes), Galactic U, V, W (toward the
+# Galactic centre, rotation, north pole) in units of VELOCITY_UNIT_KMS km/s,
+# heliocentric, in `World.tile_ids` order, `tiles/stars_velocity.bin`. A star
+# without radial velocity carries its tangential motion only; one without any
+# velocity carries zeros. The client loads it only when time moves.
+VELOCITY_DTYPE = np.dtype([("u", "<i2"), ("v", "<i2"), ("w", "<i2")])
+VELOCITY_UNIT_KMS = 0.05
+_VELOCITY_LIMIT = np.iinfo(np.int16).max
+
+
+def encode_velocities(u_kms: ArrayLike, v_kms: ArrayLike, w_kms: ArrayLike) -> bytes:
+    """Pack U, V, W (km/s, NaN when unknown -> 0) into the 6-byte velocity records.
+
+    Speeds beyond +-1638 km/s (none among catalogue stars with sound parallaxes)
+    are clipped to the int16 range.
+    """
+    columns = [np.asarray(c, dtype=np.float64) for c in (u_kms, v_kms, w_kms)]
+    if len({c.shape for c in columns}) != 1:
+        raise ValueError("u, v and w must have the same length")
+    records = np.zeros(columns[0].shape[0], dtype=VELOCITY_DTYPE)
+    for name, values in zip(("u", "v", "w"), columns, strict=True):
+        scaled = np.round(np.nan_to_num(values, nan=0.0) / VELOCITY_UNIT_KMS)
+        records[name] = np.clip(scaled, -_VELOCITY_LIMIT, _VELOCITY_LIMIT)
+    return records.tobytes()
+
+
+def decode_velocities(data: bytes) -> np.ndarray:
+    """Unpack a velocity tile into (n, 3) float64 km/s."""
+    if len(data) % VELOCITY_DTYPE.itemsize:
+        raise ValueError(
+            f"velocity tile size {len(data)} is not a multiple of "
+            f"{VELOCITY_DTYPE.itemsize} bytes"
+        )
+    records = np.frombuffer(data, dtype=VELOCITY_DTYPE)
+    return np.stack([records[k] for k in ("u", "v", "w")], axis=1) * VELOCITY_UNIT_KMS
+
+
+# ---------------------------------------------------------------- label list
+# `tiles/labels.json`: [[tile index, name], ...] for the stars the map labels,
+# the brightest in the sky first, then the nearest, each with a proper or
+# traditional name (not a bare catalogue number).
+LABEL_BRIGHTEST = 220
+LABEL_NEAREST = 120
+_CATALOGUE_ONLY = ("HIP ", "HD ", "TYC ", "2MASS ", "Gaia ")
+
+
+def _labelled(name: object) -> bool:
+    return isinstance(name, str) and bool(name) and not name.startswith(_CATALOGUE_ONLY)
+
+
+def label_list(systems: list[dict]) -> list[list]:
+    """Return [[index, name], ...] of the stars worth a label, in tile order."""
+    named = [
+        (i, s) for i, s in enumerate(systems) if s["source"] != "sol"
+        and _labelled(s.get("name"))
+    ]  # fmt: skip
+    bright = sorted(
+        (p for p in named if p[1].get("vmag") is not None),
+        key=lambda p: (p[1]["vmag"], p[0]),
+    )[:LABEL_BRIGHTEST]
+    near = sorted(named, key=lambda p: (p[1].get("dist_pc") or 0.0, p[0]))
+    chosen = {i for i, _ in bright}
+    for i, _ in near:
+        if len(chosen) >= LABEL_BRIGHTEST + LABEL_NEAREST:
+            break
+        chosen.add(i)
+    sun = [[i, s["name"]] for i, s in enumerate(systems) if s["source"] == "sol"]
+    return sun + [[i, systems[i]["name"]] for i in sorted(chosen)]

@@ -119,6 +119,24 @@ class World:
             column("abs_vmag"),
         )
 
+    def tile_flags(self) -> bytes:
+        """Return the flags tile: one byte a star, in tile order (`tiles.FLAG_*`)."""
+        return tiles.encode_flags(self._placed())
+
+    def tile_velocities(self) -> bytes:
+        """Return the velocity tile: Galactic U, V, W as int16, in tile order."""
+        placed = self._placed()
+        return tiles.encode_velocities(
+            *(
+                [math.nan if s.get(k) is None else s[k] for s in placed]
+                for k in ("u_kms", "v_kms", "w_kms")
+            )
+        )
+
+    def tile_labels(self) -> list[list]:
+        """Return the [[tile index, name], ...] of the stars the map labels."""
+        return tiles.label_list(self._placed())
+
     def _placed(self) -> list[dict]:
         """Return the systems with x, y, z, in world order."""
         return [s for s in self.systems if s.get("x_pc") is not None]

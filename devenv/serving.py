@@ -45,10 +45,10 @@ def start_api(port: int) -> subprocess.Popen:
 
 
 def start_site(port: int, site_dir: Path) -> subprocess.Popen:
-    """A static file server for the rendered site."""
+    """A static file server for the rendered site (gzip copies sent as such)."""
     proc = _start(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(site_dir)],
+        [sys.executable, "-m", "devenv.static_server", str(port),
+         "--bind", "127.0.0.1", "--directory", str(site_dir)],
         REPO_ROOT, port, "LB_SITE_PORT",
     )  # fmt: skip
     _wait(port, proc, "the site server")

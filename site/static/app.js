@@ -6,6 +6,9 @@
  * The star tile is 16 bytes a star, little-endian: float32 x, y, z in parsecs
  * (Galactic: x to the centre, y to l = 90 deg, z to the north pole), then uint8
  * red, green, blue and brightness. It is handed to WebGL as is, in one buffer.
+ * Only the tile is needed for the first frame; the ids, the flags (1 byte a
+ * star), the label list and, once time moves, the velocities (3 int16 a star)
+ * follow.
  */
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
@@ -38,6 +41,9 @@ function readConfig(body) {
     buildId: data.buildId,
     starsUrl: data.starsUrl,
     idsUrl: data.idsUrl,
+    flagsUrl: data.flagsUrl || '',
+    velocityUrl: data.velocityUrl || '',
+    labelsUrl: data.labelsUrl || '',
   };
 }
 
@@ -379,27 +385,72 @@ class SystemPanel {
 
 const glsl = (value) => Number(value).toFixed(4);
 
+/* Flag bits of the flags tile (batch_jobs/tiles.py FLAG_*), and one bit the client
+ * adds for stars settled at the shown time in a simulation playback. */
+const FLAG = { known: 1, inferred: 2, habitable: 4, settled: 32 };
+const LAYER_NAMES = Object.keys(FLAG);
+/* The velocity tile: int16 U, V, W in units of 0.05 km/s; 1 km/s is
+ * 1.0227e-6 pc a year. */
+const VELOCITY_UNIT_KMS = 0.05;
+const PC_PER_YEAR_PER_KMS = 1.0227122e-6;
+const TIME_LIMIT_YEARS = 100000;
+/* Level of detail: a star fades out as its apparent magnitude, seen from the
+ * camera, goes from LIMIT_MAG - FADE_MAG to LIMIT_MAG (brightness byte b encodes
+ * absolute V magnitude 17 - 27 (b - 1) / 254; 0 means unknown, taken as 6). */
+const LIMIT_MAG = 12.5;
+const FADE_MAG = 3.0;
+const UNKNOWN_ABS_MAG = 6.0;
+const MAX_LABELS = 36;
+const LABEL_FONT_PX = 12;
+const KEY_TURN_RAD = THREE.MathUtils.degToRad(6);
+const KEY_PAN_FRACTION = 0.08;
+const KEY_ZOOM = 0.8;
+const PLAYBACK_MS = 20000;
+const FAR = 1e30;
+
 const STAR_VERTEX = /* glsl */ `
   attribute vec3 starColor;
   attribute float brightness;
+  attribute float flags;
+  attribute vec3 velocity;
+  attribute vec2 settled;
   uniform float pixelsPerUnit;
   uniform float pixelRatio;
+  uniform float years;
+  uniform float highlight;
   varying vec3 vColor;
   varying float vAlpha;
   varying float vSize;
+  float bit(float value, float b) { return mod(floor(value / b + 0.5 / 256.0), 2.0); }
   void main() {
-    vec4 mvPosition = modelViewMatrix * vec4(position, 1.0);
+    vec3 moved = position + velocity * (${glsl(VELOCITY_UNIT_KMS)} * ${PC_PER_YEAR_PER_KMS.toExponential(7)} * years);
+    vec4 mvPosition = modelViewMatrix * vec4(moved, 1.0);
     float depth = max(-mvPosition.z, 1e-4);
+    float byte = brightness * 255.0;
+    float absMag = byte > 0.5 ? 17.0 - 27.0 * (byte - 1.0) / 254.0 : ${glsl(UNKNOWN_ABS_MAG)};
+    float appMag = absMag + 5.0 * log(max(depth, 0.01)) / log(10.0) - 5.0;
+    float visible = 1.0 - smoothstep(${glsl(LIMIT_MAG - FADE_MAG)}, ${glsl(LIMIT_MAG)}, appMag);
+    float settledNow = (years >= settled.x && years < settled.y) ? 1.0 : 0.0;
+    float match = max(max(bit(flags, 1.0) * bit(highlight, 1.0), bit(flags, 2.0) * bit(highlight, 2.0)),
+                      max(bit(flags, 4.0) * bit(highlight, 4.0), settledNow * bit(highlight, 32.0)));
+    float filtering = highlight > 0.5 ? 1.0 : 0.0;
     float sizePc = ${glsl(STAR_SIZE.basePc)} + ${glsl(STAR_SIZE.gainPc)} * brightness * brightness;
-    float floorPx = ${glsl(STAR_SIZE.minPx)} + ${glsl(STAR_SIZE.minGainPx)} * brightness;
+    float floorPx = ${glsl(STAR_SIZE.minPx)} + ${glsl(STAR_SIZE.minGainPx)} * brightness + 3.0 * match;
     float sizePx = max(sizePc * pixelsPerUnit / depth, floorPx * pixelRatio);
     vSize = min(sizePx, ${glsl(STAR_SIZE.maxPx)} * pixelRatio);
-    gl_PointSize = vSize;
-    vColor = starColor;
+    vColor = mix(starColor, vec3(0.45, 1.0, 0.55), 0.7 * settledNow * bit(highlight, 32.0));
     // Nearer stars look brighter: fade with the log of the distance, as apparent
-    // magnitude does, but gently, so the far ones still outline the neighbourhood.
-    float fade = clamp(1.5 - 0.5 * log(depth) / log(10.0), 0.18, 1.0);
-    vAlpha = (0.3 + 0.7 * brightness) * fade;
+    // magnitude does, but gently; then fade out the stars too faint to see.
+    float near = clamp(1.5 - 0.5 * log(depth) / log(10.0), 0.18, 1.0);
+    // A highlighted star shows at any distance; the others step back.
+    float shown = mix(near * visible, mix(0.12 * near * visible, 1.0, match), filtering);
+    vAlpha = (0.3 + 0.7 * brightness) * shown;
+    if (vAlpha < 0.004) {
+      gl_Position = vec4(2.0, 2.0, 2.0, 1.0);  // outside the clip volume: no fragments
+      gl_PointSize = 0.0;
+      return;
+    }
+    gl_PointSize = vSize;
     gl_Position = projectionMatrix * mvPosition;
   }`;
 
@@ -432,15 +483,20 @@ const MARKER_FRAGMENT = /* glsl */ `
     gl_FragColor = vec4(color, ring);
   }`;
 
-function webgl2Available() {
+/** The map canvas's WebGL 2 context, or null: made once, here, and handed to
+ * three.js (a throwaway test context costs as much again on a CPU renderer). */
+function webgl2Context(canvas) {
   try {
-    const context = document.createElement('canvas').getContext('webgl2');
-    if (!context) return false;
-    const loser = context.getExtension('WEBGL_lose_context');
-    if (loser) loser.loseContext();
-    return true;
+    return canvas.getContext('webgl2', {
+      alpha: false,
+      antialias: false,
+      depth: true,
+      // Keeps the last frame readable (canvas.toDataURL, tests) between renders.
+      preserveDrawingBuffer: true,
+      powerPreference: 'high-performance',
+    });
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -472,8 +528,20 @@ function parseTile(buffer) {
   };
 }
 
-async function fetchOk(url) {
-  const response = await fetch(url);
+/** The velocity tile as int16 triples (U, V, W), checked against the star count. */
+function parseVelocities(buffer, count) {
+  if (buffer.byteLength !== count * 6) {
+    throw new Error(`the velocity tile is ${buffer.byteLength} bytes; ${count} stars need ${count * 6}`);
+  }
+  if (littleEndian()) return new Int16Array(buffer);
+  const view = new DataView(buffer);
+  const out = new Int16Array(count * 3);
+  for (let i = 0; i < out.length; i += 1) out[i] = view.getInt16(2 * i, true);
+  return out;
+}
+
+async function fetchOk(url, options) {
+  const response = await fetch(url, options);
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
   return response;
 }
@@ -502,30 +570,99 @@ function ringGeometry() {
   return geometry;
 }
 
-/** The WebGL star map: one THREE.Points for every star, orbit controls, picking. */
+function absMagOf(byte) {
+  return byte > 0 ? 17 - (27 * (byte - 1)) / 254 : UNKNOWN_ABS_MAG;
+}
+
+/** Names over the brightest labelled stars in view, placed so they do not overlap. */
+class LabelLayer {
+  constructor(root) {
+    this.root = root;
+    this.entries = [];
+    this.pool = [];
+    this.scratch = new THREE.Vector3();
+  }
+
+  setEntries(entries) {
+    this.entries = entries;
+  }
+
+  element(index) {
+    while (this.pool.length <= index) {
+      const node = el('span', { class: 'star-label' });
+      node.hidden = true;
+      this.root.append(node);
+      this.pool.push(node);
+    }
+    return this.pool[index];
+  }
+
+  /** Place up to MAX_LABELS names; `map` gives positions, brightness and the camera. */
+  place(map) {
+    const width = map.canvas.clientWidth;
+    const height = map.canvas.clientHeight;
+    const camera = map.camera;
+    const candidates = [];
+    for (const [index, name] of this.entries) {
+      if (index === map.selected) continue; // the selection label names it
+      const point = map.positionOf(index, this.scratch);
+      const depth = point.distanceTo(camera.position);
+      const appMag = absMagOf(map.tile.bytes[STAR_BYTES * index + 15])
+        + 5 * Math.log10(Math.max(depth, 0.01)) - 5;
+      if (appMag > LIMIT_MAG - FADE_MAG) continue;
+      const ndc = point.project(camera);
+      if (ndc.z < -1 || ndc.z > 1 || Math.abs(ndc.x) > 1 || Math.abs(ndc.y) > 1) continue;
+      candidates.push({ appMag, name, x: ((ndc.x + 1) / 2) * width, y: ((1 - ndc.y) / 2) * height });
+    }
+    candidates.sort((a, b) => a.appMag - b.appMag);
+    const placed = [];
+    for (const item of candidates) {
+      if (placed.length >= MAX_LABELS) break;
+      const box = {
+        left: item.x + 6, top: item.y - LABEL_FONT_PX,
+        right: item.x + 10 + item.name.length * LABEL_FONT_PX * 0.6, bottom: item.y + 4,
+      };
+      const overlaps = placed.some((other) => box.left < other.box.right && other.box.left < box.right
+        && box.top < other.box.bottom && other.box.top < box.bottom);
+      if (!overlaps) placed.push({ ...item, box });
+    }
+    placed.forEach((item, i) => {
+      const node = this.element(i);
+      if (node.textContent !== item.name) node.textContent = item.name;
+      node.style.transform = `translate(${Math.round(item.box.left)}px, ${Math.round(item.box.top)}px)`;
+      node.hidden = false;
+    });
+    for (let i = placed.length; i < this.pool.length; i += 1) this.pool[i].hidden = true;
+    this.root.dataset.count = String(placed.length);
+  }
+}
+
+/** The WebGL star map: one THREE.Points for every star, orbit controls, picking,
+ * labels, highlight layers and time. */
 class StarMap {
-  constructor(canvas, label) {
+  constructor(canvas, context, label, labelRoot) {
     this.canvas = canvas;
     this.label = label;
+    this.labels = new LabelLayer(labelRoot);
     this.onPick = () => {};
     this.onReady = () => {};
+    this.onFirstFrame = () => {};
     this.tile = null;
-    this.ids = [];
+    this.ids = null;
     this.indexById = new Map();
+    this.velocities = null;
+    this.years = 0;
+    this.highlight = 0;
     this.selected = -1;
     this.flight = null;
     this.dirty = true;
+    this.firstFrameDrawn = false;
     this.readyReported = false;
     this.pointer = null;
     this.scratch = new THREE.Vector3();
     this.onLost = () => {};
 
-    this.renderer = new THREE.WebGLRenderer({
-      canvas,
-      antialias: false,
-      // Keeps the last frame readable (canvas.toDataURL, tests) between renders.
-      preserveDrawingBuffer: true,
-    });
+    this.renderer = new THREE.WebGLRenderer({ canvas, context });
     this.renderer.setClearColor(BACKGROUND, 1);
     this.scene = new THREE.Scene();
     this.camera = new THREE.PerspectiveCamera(55, 1, 0.005, 200000);
@@ -539,18 +676,29 @@ class StarMap {
     this.controls.minDistance = 0.02;
     this.controls.maxDistance = 20000;
     this.controls.zoomSpeed = 1.4;
-    this.controls.listenToKeyEvents(canvas);
     this.controls.addEventListener('start', () => { this.flight = null; });
     this.controls.addEventListener('change', () => { this.dirty = true; });
     this.controls.update();
+    canvas.addEventListener('keydown', (event) => this.onKey(event));
 
     this.scene.add(new THREE.LineSegments(ringGeometry(), new THREE.LineBasicMaterial({
       vertexColors: true, transparent: true, opacity: 0.6, depthWrite: false,
     })));
     this.marker = this.makeMarker();
     this.scene.add(this.marker);
-
+    this.starMaterial = this.makeStarMaterial();
     this.resize();
+    // Draw a one-star stand-in with the real material and attribute layout while
+    // the tile downloads, so shader compilation (and a CPU rasteriser's code
+    // generation) is done before the first real frame.
+    const one = new ArrayBuffer(STAR_BYTES);
+    new Uint8Array(one).set([255, 255, 255, 255], 12);
+    const standIn = this.makeStars(parseTile(one));
+    this.scene.add(standIn);
+    this.renderer.render(this.scene, this.camera);
+    this.scene.remove(standIn);
+    standIn.geometry.dispose();
+
     window.addEventListener('resize', () => this.resize());
     canvas.addEventListener('pointerdown', (event) => {
       this.pointer = { x: event.clientX, y: event.clientY };
@@ -567,20 +715,24 @@ class StarMap {
     requestAnimationFrame(frame);
   }
 
+  /** Fetch the tile and draw it at once; the ids follow (picking, search need them). */
   async load(starsUrl, idsUrl) {
-    const [buffer, ids] = await Promise.all([
-      fetchOk(starsUrl).then((response) => response.arrayBuffer()),
-      fetchOk(idsUrl).then((response) => response.json()),
-    ]);
+    const idsPromise = fetchOk(idsUrl).then((response) => response.json());
+    idsPromise.catch(() => {}); // reported below, after the tile
+    const buffer = await fetchOk(starsUrl).then((response) => response.arrayBuffer());
+    performance.mark('lb-tile-loaded');
     const tile = parseTile(buffer);
+    this.tile = tile;
+    this.points = this.makeStars(tile);
+    this.scene.add(this.points);
+    this.dirty = true;
+    const ids = await idsPromise;
     if (!Array.isArray(ids) || ids.length !== tile.count) {
       const named = Array.isArray(ids) ? ids.length : 'no';
       throw new Error(`the tile has ${tile.count} stars but ${named} ids`);
     }
-    this.tile = tile;
     this.ids = ids;
     ids.forEach((id, index) => this.indexById.set(id, index));
-    this.scene.add(this.makeStars(tile));
     this.dirty = true;
     return tile.count;
   }
@@ -592,11 +744,24 @@ class StarMap {
     geometry.setAttribute('position', new THREE.InterleavedBufferAttribute(positions, 3, 0));
     geometry.setAttribute('starColor', new THREE.InterleavedBufferAttribute(bytes, 3, 12, true));
     geometry.setAttribute('brightness', new THREE.InterleavedBufferAttribute(bytes, 1, 15, true));
+    // Layers loaded later start empty: no flags, no motion, never settled.
+    geometry.setAttribute('flags', new THREE.Uint8BufferAttribute(new Uint8Array(tile.count), 1));
+    geometry.setAttribute('velocity', new THREE.Int16BufferAttribute(new Int16Array(3 * tile.count), 3));
+    geometry.setAttribute('settled', new THREE.Float32BufferAttribute(new Float32Array(2 * tile.count).fill(FAR), 2));
+    const points = new THREE.Points(geometry, this.starMaterial);
+    points.frustumCulled = false;
+    points.renderOrder = 1;
+    return points;
+  }
+
+  makeStarMaterial() {
     this.starUniforms = {
       pixelsPerUnit: { value: this.pixelsPerUnit() * this.renderer.getPixelRatio() },
       pixelRatio: { value: this.renderer.getPixelRatio() },
+      years: { value: this.years },
+      highlight: { value: this.highlight },
     };
-    const material = new THREE.ShaderMaterial({
+    return new THREE.ShaderMaterial({
       uniforms: this.starUniforms,
       vertexShader: STAR_VERTEX,
       fragmentShader: STAR_FRAGMENT,
@@ -605,10 +770,64 @@ class StarMap {
       depthWrite: false,
       blending: THREE.AdditiveBlending,
     });
-    const points = new THREE.Points(geometry, material);
-    points.frustumCulled = false;
-    points.renderOrder = 1;
-    return points;
+  }
+
+  replaceAttribute(name, array) {
+    const attribute = this.points.geometry.getAttribute(name);
+    attribute.array.set(array);
+    attribute.needsUpdate = true;
+    this.dirty = true;
+  }
+
+  setFlags(flags) {
+    if (flags.length !== this.tile.count) {
+      throw new Error(`the flags tile has ${flags.length} stars, the star tile ${this.tile.count}`);
+    }
+    this.flags = flags;
+    this.replaceAttribute('flags', flags);
+  }
+
+  setVelocities(velocities) {
+    this.velocities = velocities;
+    this.replaceAttribute('velocity', velocities);
+  }
+
+  /** Settled intervals by system id: {id: [[start, end|null], ...]} in years. Each
+   * star keeps its first start and last end (a gap in between is drawn settled). */
+  setSettlement(intervals) {
+    const spans = new Float32Array(2 * this.tile.count).fill(FAR);
+    let matched = 0;
+    for (const [systemId, list] of Object.entries(intervals)) {
+      const index = this.indexById.get(systemId);
+      if (index === undefined || !Array.isArray(list) || list.length === 0) continue;
+      const starts = list.map((span) => Number(span[0])).filter(Number.isFinite);
+      if (starts.length === 0) continue;
+      const last = list[list.length - 1][1];
+      spans[2 * index] = Math.min(...starts);
+      spans[2 * index + 1] = last === null || last === undefined ? FAR : Number(last);
+      matched += 1;
+    }
+    this.replaceAttribute('settled', spans);
+    return matched;
+  }
+
+  setLabels(entries) {
+    const count = this.tile.count;
+    this.labels.setEntries(entries.filter((entry) => Array.isArray(entry)
+      && Number.isInteger(entry[0]) && entry[0] >= 0 && entry[0] < count && typeof entry[1] === 'string'));
+    this.dirty = true;
+  }
+
+  setYears(years) {
+    this.years = years;
+    if (this.starUniforms) this.starUniforms.years.value = years;
+    this.dirty = true;
+  }
+
+  setHighlight(mask) {
+    this.highlight = mask;
+    if (this.starUniforms) this.starUniforms.highlight.value = mask;
+    this.dirty = true;
   }
 
   makeMarker() {
@@ -658,9 +877,18 @@ class StarMap {
     return this.indexById.has(systemId);
   }
 
+  /** Where a star is at the shown time (its tile position moved by its velocity). */
   positionOf(index, target = new THREE.Vector3()) {
     const f = this.tile.floats;
-    return target.set(f[4 * index], f[4 * index + 1], f[4 * index + 2]);
+    target.set(f[4 * index], f[4 * index + 1], f[4 * index + 2]);
+    if (this.velocities && this.years !== 0) {
+      const scale = VELOCITY_UNIT_KMS * PC_PER_YEAR_PER_KMS * this.years;
+      const v = this.velocities;
+      target.x += v[3 * index] * scale;
+      target.y += v[3 * index + 1] * scale;
+      target.z += v[3 * index + 2] * scale;
+    }
+    return target;
   }
 
   /** Mark a system's star and label it; false when the star is not in the tile. */
@@ -688,6 +916,7 @@ class StarMap {
     const offset = this.camera.position.clone().sub(this.controls.target);
     offset.setLength(THREE.MathUtils.clamp(offset.length(), 2, 12));
     const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    this.canvas.dataset.flight = 'flying';
     this.flight = {
       start: performance.now(),
       duration: reduce ? 0 : FLIGHT_MS,
@@ -704,7 +933,60 @@ class StarMap {
     const eased = t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2;
     this.controls.target.lerpVectors(flight.fromTarget, flight.toTarget, eased);
     this.camera.position.lerpVectors(flight.fromCamera, flight.toCamera, eased);
-    if (t >= 1) this.flight = null;
+    if (t >= 1) {
+      this.flight = null;
+      this.canvas.dataset.flight = 'arrived';
+    }
+  }
+
+  /** Keyboard: arrows turn (shift-arrows pan), W A S D pan, + and - zoom. */
+  onKey(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    const turns = { ArrowLeft: [1, 0], ArrowRight: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    const pans = { w: [0, 1], s: [0, -1], a: [-1, 0], d: [1, 0] };
+    if (turns[key] && !event.shiftKey) this.turn(...turns[key]);
+    else if (turns[key]) this.pan(-turns[key][0], turns[key][1]);
+    else if (pans[key]) this.pan(...pans[key]);
+    else if (key === '+' || key === '=') this.zoom(KEY_ZOOM);
+    else if (key === '-' || key === '_') this.zoom(1 / KEY_ZOOM);
+    else return;
+    event.preventDefault();
+    this.flight = null;
+    this.controls.update();
+    this.dirty = true;
+  }
+
+  turn(left, up) {
+    const target = this.controls.target;
+    const offset = this.camera.position.clone().sub(target);
+    offset.applyAxisAngle(this.camera.up, left * KEY_TURN_RAD);
+    const polar = offset.angleTo(this.camera.up);
+    const step = THREE.MathUtils.clamp(up * KEY_TURN_RAD, 0.05 - polar, Math.PI - 0.05 - polar);
+    const axis = new THREE.Vector3().crossVectors(this.camera.up, offset).normalize();
+    if (axis.lengthSq() > 0) offset.applyAxisAngle(axis, step);
+    this.camera.position.copy(target).add(offset);
+    this.camera.lookAt(target);
+  }
+
+  pan(right, up) {
+    const distance = this.camera.position.distanceTo(this.controls.target);
+    this.camera.updateMatrixWorld();
+    const move = new THREE.Vector3().setFromMatrixColumn(this.camera.matrixWorld, 0)
+      .multiplyScalar(right * distance * KEY_PAN_FRACTION)
+      .add(new THREE.Vector3().setFromMatrixColumn(this.camera.matrixWorld, 1)
+        .multiplyScalar(up * distance * KEY_PAN_FRACTION));
+    this.camera.position.add(move);
+    this.controls.target.add(move);
+  }
+
+  zoom(factor) {
+    const target = this.controls.target;
+    const offset = this.camera.position.clone().sub(target);
+    const length = THREE.MathUtils.clamp(
+      offset.length() * factor, this.controls.minDistance, this.controls.maxDistance,
+    );
+    this.camera.position.copy(target).add(offset.setLength(length));
   }
 
   frame(now) {
@@ -715,9 +997,20 @@ class StarMap {
     this.controls.update();
     if (!this.dirty) return;
     this.dirty = false;
+    if (this.selected >= 0) this.positionOf(this.selected, this.marker.position);
     this.renderer.render(this.scene, this.camera);
+    if (this.tile && !this.firstFrameDrawn) {
+      this.firstFrameDrawn = true;
+      // Reading a pixel waits for the GPU: the mark is when the stars are drawn.
+      const gl = this.renderer.getContext();
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+      performance.mark('lb-first-frame');
+      performance.measure('lb-first-render', { start: 0, end: 'lb-first-frame' });
+      this.onFirstFrame();
+    }
     this.placeLabel();
-    if (this.tile && !this.readyReported) {
+    if (this.tile) this.labels.place(this);
+    if (this.ids && this.firstFrameDrawn && !this.readyReported) {
       this.readyReported = true;
       this.onReady();
     }
@@ -741,7 +1034,7 @@ class StarMap {
 
   onClick(event) {
     const start = this.pointer;
-    if (!this.tile || !start) return;
+    if (!this.tile || !this.ids || !start) return;
     if (Math.hypot(event.clientX - start.x, event.clientY - start.y) > 5) return;
     const index = this.pick(event.clientX, event.clientY);
     if (index >= 0) this.onPick(this.ids[index]);
@@ -759,14 +1052,16 @@ class StarMap {
     raycaster.setFromCamera(ndc, this.camera);
     const { origin, direction } = raycaster.ray;
     const pixelsPerUnit = this.pixelsPerUnit();
-    const { floats, bytes, count } = this.tile;
+    const { bytes, count } = this.tile;
     const near = this.camera.near;
+    const point = this.scratch;
     let best = -1;
     let bestScore = 1;
     for (let i = 0; i < count; i += 1) {
-      const dx = floats[4 * i] - origin.x;
-      const dy = floats[4 * i + 1] - origin.y;
-      const dz = floats[4 * i + 2] - origin.z;
+      this.positionOf(i, point);
+      const dx = point.x - origin.x;
+      const dy = point.y - origin.y;
+      const dz = point.z - origin.z;
       const along = dx * direction.x + dy * direction.y + dz * direction.z;
       if (along <= near) continue;
       const across = Math.sqrt(Math.max(dx * dx + dy * dy + dz * dz - along * along, 0));
@@ -789,6 +1084,194 @@ function starSizePx(brightness, depth, pixelsPerUnit) {
   return Math.min(Math.max((sizePc * pixelsPerUnit) / depth, floorPx), STAR_SIZE.maxPx);
 }
 
+/* ------------------------------------------------------- layers, time, playback */
+
+function formatYears(years) {
+  if (years === 0) return 'Now';
+  const amount = Math.abs(years).toLocaleString('en');
+  return years > 0 ? `${amount} years from now` : `${amount} years ago`;
+}
+
+/** The newest succeeded settlement run of a build, or null. */
+async function newestRun(apiUrl, buildId) {
+  let cursor = null;
+  for (let page = 0; page < 5; page += 1) {
+    const query = `limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const body = await fetchOk(`${apiUrl}/sim/runs?${query}`).then((r) => r.json());
+    const items = Array.isArray(body.items) ? body.items : [];
+    const run = items.find((item) => item.state === 'succeeded' && item.build_id === buildId);
+    if (run) return run; // the list is newest first
+    cursor = body.next_cursor;
+    if (!cursor) return null;
+  }
+  return null;
+}
+
+function checkPlayback(playback, runId) {
+  const ok = playback && playback.format === 'playback-v1' && playback.run_id === runId
+    && Number.isFinite(playback.tick_years) && Number.isFinite(playback.n_ticks)
+    && playback.intervals && typeof playback.intervals === 'object';
+  if (!ok) throw new Error(`run ${runId} sent a playback that is not playback-v1`);
+  return playback;
+}
+
+/** Toggles, the time slider and the settlement playback, wired to a StarMap. */
+class MapControls {
+  constructor(map, config, elements) {
+    Object.assign(this, elements);
+    this.map = map;
+    this.config = config;
+    this.velocityLoad = null;
+    this.playback = null;
+    this.playing = null;
+    this.root.hidden = false;
+    for (const box of this.toggles) box.addEventListener('change', () => this.applyToggles());
+    this.slider.addEventListener('input', () => this.setYears(Number(this.slider.value), true));
+    this.nowButton.addEventListener('click', () => this.setYears(0, true));
+    this.playButton.addEventListener('click', () => this.togglePlayback());
+  }
+
+  toggle(layer) {
+    return this.toggles.find((box) => box.dataset.layer === layer);
+  }
+
+  applyToggles() {
+    let mask = 0;
+    for (const box of this.toggles) if (box.checked) mask |= FLAG[box.dataset.layer];
+    this.map.setHighlight(mask);
+    this.map.canvas.dataset.highlight = String(mask);
+  }
+
+  /** Flags and labels: small, fetched after the first frame. */
+  async loadLayers() {
+    const { flagsUrl, labelsUrl } = this.config;
+    const tasks = [];
+    if (flagsUrl) {
+      tasks.push(fetchOk(flagsUrl).then((r) => r.arrayBuffer()).then((buffer) => {
+        this.map.setFlags(new Uint8Array(buffer));
+        for (const layer of ['known', 'inferred', 'habitable']) this.toggle(layer).disabled = false;
+      }));
+    }
+    if (labelsUrl) {
+      tasks.push(fetchOk(labelsUrl).then((r) => r.json()).then((labels) => {
+        if (!Array.isArray(labels)) throw new Error('the label list is not a list');
+        this.map.setLabels(labels);
+      }));
+    }
+    const results = await Promise.allSettled(tasks);
+    const failed = results.filter((result) => result.status === 'rejected');
+    if (failed.length) this.status.textContent = `Some map layers did not load: ${failed[0].reason.message}`;
+    document.body.dataset.layersState = failed.length ? 'error' : 'ready';
+  }
+
+  /** The velocity tile, fetched the first time time moves. */
+  loadVelocities() {
+    if (!this.velocityLoad) {
+      if (!this.config.velocityUrl) {
+        this.velocityLoad = Promise.reject(new Error('this build has no velocity tile'));
+      } else {
+        this.readout.textContent = `${formatYears(this.map.years)} (loading star motions\u2026)`;
+        this.velocityLoad = fetchOk(this.config.velocityUrl)
+          .then((r) => r.arrayBuffer())
+          .then((buffer) => {
+            this.map.setVelocities(parseVelocities(buffer, this.map.tile.count));
+            document.body.dataset.motionState = 'ready';
+          });
+      }
+      this.velocityLoad.catch((error) => {
+        this.status.textContent = `Star motions could not be loaded: ${error.message}`;
+        document.body.dataset.motionState = 'error';
+      }).finally(() => this.showTime());
+    }
+    return this.velocityLoad;
+  }
+
+  setYears(years, byUser) {
+    if (byUser) this.stopPlayback();
+    this.loadVelocities();
+    this.map.setYears(years);
+    if (Number(this.slider.value) !== years) this.slider.value = String(years);
+    this.showTime();
+  }
+
+  showTime() {
+    const years = this.map.years;
+    const text = formatYears(years);
+    this.slider.setAttribute('aria-valuetext', text);
+    this.map.canvas.dataset.years = String(years);
+    let settled = '';
+    if (this.playback) {
+      const counts = this.playback.settled_counts;
+      const tick = Math.floor(years / this.playback.tick_years);
+      if (Array.isArray(counts) && tick >= 0 && counts.length) {
+        settled = ` \u00b7 ${counts[Math.min(tick, counts.length - 1)].toLocaleString('en')} systems settled`;
+      }
+    }
+    const loading = this.velocityLoad && document.body.dataset.motionState !== 'ready'
+      && document.body.dataset.motionState !== 'error';
+    this.readout.textContent = text + settled + (loading ? ' (loading star motions\u2026)' : '');
+  }
+
+  /** Find the newest succeeded run of the build and fetch its playback. */
+  async loadPlayback() {
+    try {
+      const run = await newestRun(this.config.apiUrl, this.config.buildId);
+      if (!run) {
+        this.playStatus.textContent = 'No settlement run for this build yet.';
+        return;
+      }
+      const url = `${this.config.apiUrl}/sim/runs/${encodeURIComponent(run.run_id)}/playback`;
+      const playback = checkPlayback(await fetchOk(url).then((r) => r.json()), run.run_id);
+      this.playback = playback;
+      const matched = this.map.setSettlement(playback.intervals);
+      this.endYears = playback.tick_years * playback.n_ticks;
+      if (this.endYears > Number(this.slider.max)) this.slider.max = String(this.endYears);
+      this.toggle('settled').disabled = false;
+      this.playButton.disabled = false;
+      this.playStatus.textContent = `Settlement run ${run.run_id}: ${matched.toLocaleString('en')} systems `
+        + `settled over ${this.endYears.toLocaleString('en')} years (seed ${playback.seed}).`;
+      document.body.dataset.playbackState = 'ready';
+    } catch (error) {
+      this.playStatus.textContent = `The settlement playback could not be loaded: ${error.message}`;
+      document.body.dataset.playbackState = 'error';
+    }
+  }
+
+  togglePlayback() {
+    if (this.playing) {
+      this.stopPlayback();
+      return;
+    }
+    const settled = this.toggle('settled');
+    if (!settled.checked) {
+      settled.checked = true;
+      this.applyToggles();
+    }
+    const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    const from = this.map.years >= 0 && this.map.years < this.endYears ? this.map.years : 0;
+    const started = performance.now() - (from / this.endYears) * PLAYBACK_MS;
+    this.playButton.textContent = 'Pause settlement';
+    this.playButton.setAttribute('aria-pressed', 'true');
+    const step = (now) => {
+      if (this.playing !== step) return;
+      const fraction = reduce ? 1 : Math.min((now - started) / PLAYBACK_MS, 1);
+      const tick = Math.round((fraction * this.endYears) / this.playback.tick_years);
+      this.setYears(tick * this.playback.tick_years, false);
+      if (fraction >= 1) this.stopPlayback();
+      else requestAnimationFrame(step);
+    };
+    this.playing = step;
+    requestAnimationFrame(step);
+  }
+
+  stopPlayback() {
+    if (!this.playing) return;
+    this.playing = null;
+    this.playButton.textContent = 'Play settlement';
+    this.playButton.setAttribute('aria-pressed', 'false');
+  }
+}
+
 /* ----------------------------------------------------------------------- main */
 
 function showMapMessage(text, state) {
@@ -801,7 +1284,8 @@ function showMapMessage(text, state) {
 function startMap(config) {
   const canvas = document.getElementById('star-map');
   const stats = document.getElementById('map-stats');
-  if (!webgl2Available()) {
+  const context = webgl2Context(canvas);
+  if (!context) {
     canvas.hidden = true;
     showMapMessage(
       'This browser cannot draw the 3D star map (WebGL 2 is not available). '
@@ -812,27 +1296,52 @@ function startMap(config) {
   }
   let map;
   try {
-    map = new StarMap(canvas, document.getElementById('selection-label'));
+    map = new StarMap(
+      canvas,
+      context,
+      document.getElementById('selection-label'),
+      document.getElementById('map-labels'),
+    );
   } catch (error) {
     canvas.hidden = true;
     showMapMessage(`The 3D star map could not start: ${error.message}`, 'unavailable');
     return null;
   }
+  performance.mark('lb-map-created');
   map.onLost = () => showMapMessage(
     'The 3D star map stopped because the graphics context was lost. Reload the page to restart it.',
     'error',
   );
-  map.onReady = () => { document.body.dataset.mapState = 'ready'; };
+  const controls = new MapControls(map, config, {
+    root: document.getElementById('map-controls'),
+    toggles: [...document.querySelectorAll('#map-controls input[data-layer]')],
+    slider: document.getElementById('time-slider'),
+    readout: document.getElementById('time-readout'),
+    nowButton: document.getElementById('time-now'),
+    playButton: document.getElementById('playback-button'),
+    playStatus: document.getElementById('playback-status'),
+    status: document.getElementById('layers-status'),
+  });
+  map.onFirstFrame = () => {
+    controls.loadLayers();
+  };
+  map.onReady = () => {
+    document.body.dataset.mapState = 'ready';
+    controls.loadPlayback();
+  };
   map.load(config.starsUrl, config.idsUrl).then((count) => {
     canvas.dataset.starCount = String(count);
     stats.textContent = `${count.toLocaleString('en')} stars \u00b7 build ${config.buildId}`;
   }).catch((error) => {
     showMapMessage(`The star map could not be loaded: ${error.message}`, 'error');
   });
+  // For the browser console and the benchmarks: the running map.
+  window.localBubble = { map, controls };
   return map;
 }
 
 function main() {
+  performance.mark('lb-script-start');
   const config = readConfig(document.body);
   const api = new Api(config);
   const map = startMap(config);

@@ -7,6 +7,7 @@ site built from the real catalogues and the API over the same world.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -233,4 +234,251 @@ def test_without_webgl_the_page_says_so_and_search_still_works(
 
         panel = page.get_by_test_id("system-panel")
         expect(panel).to_contain_text("Proxima Cen b", timeout=LOAD_TIMEOUT_MS)
+        assert site_page.problems == []
+
+
+# ------------------------------------------------------- layers, time, controls
+
+PLAYBACK_FIXTURE = Path(__file__).resolve().parents[1] / "data" / "playback_sample.json"
+# Copies the canvas's pixels into window.__snapshots[name].
+SNAPSHOT = """([canvas, name]) => {
+  const copy = document.createElement('canvas');
+  copy.width = canvas.width;
+  copy.height = canvas.height;
+  const context = copy.getContext('2d', { willReadFrequently: true });
+  context.drawImage(canvas, 0, 0);
+  window.__snapshots = window.__snapshots || {};
+  window.__snapshots[name] = context.getImageData(0, 0, copy.width, copy.height).data;
+}"""
+# Pixels whose colour changed clearly between two snapshots.
+CHANGED_PIXELS = """([a, b]) => {
+  const one = window.__snapshots[a];
+  const two = window.__snapshots[b];
+  let changed = 0;
+  for (let i = 0; i < one.length; i += 4) {
+    const delta = Math.abs(one[i] - two[i]) + Math.abs(one[i + 1] - two[i + 1])
+      + Math.abs(one[i + 2] - two[i + 2]);
+    if (delta > 60) changed += 1;
+  }
+  return changed;
+}"""
+CAMERA = """() => {
+  const { map } = window.localBubble;
+  return {
+    position: map.camera.position.toArray(),
+    target: map.controls.target.toArray(),
+  };
+}"""
+
+
+def settle(page: Page) -> None:
+    """Let the map draw what changed (a few animation frames)."""
+    page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => "
+        "requestAnimationFrame(() => requestAnimationFrame(done))))"
+    )
+
+
+def take(page: Page, name: str) -> int:
+    """Snapshot the canvas under `name`, keep a screenshot; return its lit pixels."""
+    settle(page)
+    canvas = page.get_by_test_id("star-map")
+    page.evaluate(SNAPSHOT, [canvas.element_handle(), name])
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"star_map_{name}.png"))
+    return canvas.evaluate(COUNT_LIT_PIXELS)
+
+
+def changed(page: Page, a: str, b: str) -> int:
+    return page.evaluate(CHANGED_PIXELS, [a, b])
+
+
+def distance(a: list[float], b: list[float]) -> float:
+    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5
+
+
+def test_time_slider_moves_the_stars(site: SitePage):
+    page = site.page
+    now_lit = take(page, "time_now")
+    slider = page.get_by_test_id("time-slider")
+
+    slider.fill("100000")
+    expect(page.locator("body")).to_have_attribute(
+        "data-motion-state", "ready", timeout=LOAD_TIMEOUT_MS
+    )
+    future_lit = take(page, "time_plus_100000")
+    slider.fill("-100000")
+    past_lit = take(page, "time_minus_100000")
+
+    expect(page.get_by_test_id("time-readout")).to_have_text("100,000 years ago")
+    assert changed(page, "time_now", "time_plus_100000") > 2_000
+    assert changed(page, "time_plus_100000", "time_minus_100000") > 2_000
+    assert min(now_lit, future_lit, past_lit) > 2_000
+    page.get_by_role("button", name="Now").click()
+    expect(page.get_by_test_id("time-readout")).to_have_text("Now")
+    assert site.problems == []
+
+
+def test_highlight_toggles_change_what_is_drawn(site: SitePage):
+    page = site.page
+    expect(page.locator("body")).to_have_attribute(
+        "data-layers-state", "ready", timeout=LOAD_TIMEOUT_MS
+    )
+    take(page, "all_stars")
+    seen = {}
+    for layer in ("known", "inferred", "habitable"):
+        toggle = page.get_by_test_id(f"toggle-{layer}")
+        expect(toggle).to_be_enabled()
+        toggle.check()
+        seen[layer] = take(page, f"highlight_{layer}")
+        toggle.uncheck()
+
+    for layer, lit in seen.items():
+        assert lit > 2_000, f"only {lit} lit pixels with {layer} highlighted"
+        assert changed(page, "all_stars", f"highlight_{layer}") > 2_000, layer
+    assert changed(page, "highlight_known", "highlight_habitable") > 500
+    take(page, "all_stars_again")
+    assert changed(page, "all_stars", "all_stars_again") < 200
+    assert site.problems == []
+
+
+def test_search_flies_the_camera_to_the_star(chromium: Browser, live_site):
+    context = chromium.new_context(viewport=VIEWPORT, reduced_motion="no-preference")
+    try:
+        page = context.new_page()
+        site_page = SitePage(page)
+        page.on("console", site_page.on_console)
+        page.on("pageerror", site_page.on_page_error)
+        page.goto(live_site.site_url)
+        page.wait_for_selector('body[data-map-state="ready"]', timeout=LOAD_TIMEOUT_MS)
+        before = page.evaluate(CAMERA)
+        # Record the orbit centre's distance to the chosen star every frame.
+        page.evaluate(
+            """() => {
+              window.__flight = [];
+              const record = () => {
+                const { map } = window.localBubble;
+                if (map.selected >= 0) {
+                  const star = map.positionOf(map.selected);
+                  window.__flight.push(map.controls.target.distanceTo(star));
+                }
+                if (map.canvas.dataset.flight === 'arrived') return;
+                requestAnimationFrame(record);
+              };
+              requestAnimationFrame(record);
+            }"""
+        )
+
+        open_proxima(page)
+
+        canvas = page.get_by_test_id("star-map")
+        expect(canvas).to_have_attribute(
+            "data-flight", "arrived", timeout=LOAD_TIMEOUT_MS
+        )
+        path = page.evaluate("window.__flight")
+        after = page.evaluate(CAMERA)
+        start = distance(before["target"], after["target"])  # from where it began
+        assert start > 0.5
+        assert path[-1] < 1e-3, "the flight ends on the star"
+        # At least one frame drew the camera on its way (neither start nor end).
+        assert any(0.01 < d < start - 0.01 for d in path), f"no glide: {path[:5]}"
+        # The camera ends a few parsecs from the star, looking at it.
+        assert 1.9 < distance(after["position"], after["target"]) < 12.1
+        lit = canvas.evaluate(COUNT_LIT_PIXELS)
+        page.screenshot(path=str(ARTIFACTS / "star_map_flown_to_proxima.png"))
+        assert lit > 500, f"only {lit} lit pixels after flying to Proxima"
+        assert site_page.problems == []
+    finally:
+        context.close()
+
+
+def test_keyboard_turns_pans_and_zooms_the_map(site: SitePage):
+    page = site.page
+    canvas = page.get_by_test_id("star-map")
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+    expect(canvas).to_be_focused()  # the map is first in the focus order
+    outline = canvas.evaluate("(c) => getComputedStyle(c).outlineStyle")
+    assert outline != "none", "the focused map shows no focus ring"
+    start = page.evaluate(CAMERA)
+
+    page.keyboard.press("ArrowLeft")
+    turned = page.evaluate(CAMERA)
+    page.keyboard.press("d")
+    panned = page.evaluate(CAMERA)
+    for _ in range(3):
+        page.keyboard.press("+")
+    zoomed = page.evaluate(CAMERA)
+    page.keyboard.press("-")
+    unzoomed = page.evaluate(CAMERA)
+
+    assert turned["target"] == start["target"]
+    assert distance(turned["position"], start["position"]) > 1
+    reach = distance(start["position"], start["target"])
+    assert abs(distance(turned["position"], turned["target"]) - reach) < 1e-3 * reach
+    assert distance(panned["target"], turned["target"]) > 1
+    zoomed_reach = distance(zoomed["position"], zoomed["target"])
+    assert zoomed_reach == pytest.approx(reach * 0.8**3, rel=1e-3)
+    unzoomed_reach = distance(unzoomed["position"], unzoomed["target"])
+    assert unzoomed_reach == pytest.approx(zoomed_reach / 0.8, rel=1e-3)
+    lit = take(page, "keyboard")
+    assert lit > 2_000
+    assert site.problems == []
+
+
+def test_settlement_playback_highlights_settled_systems(chromium: Browser, live_site):
+    """The API has no playback route on this branch yet: the run list and the
+    playback come from tests/data/playback_sample.json through interception."""
+    playback = json.loads(PLAYBACK_FIXTURE.read_text(encoding="utf-8"))
+    playback["build_id"] = live_site.build_id
+    run = {
+        "run_id": playback["run_id"],
+        "build_id": live_site.build_id,
+        "state": "succeeded",
+        "ruleset_version": playback["ruleset"],
+        "seed": playback["seed"],
+        "ticks": playback["n_ticks"],
+    }
+    cors = {"Access-Control-Allow-Origin": "*"}
+    with open_site(chromium, "about:blank") as site_page:
+        page = site_page.page
+        page.route(
+            f"{live_site.api_url}/sim/runs?*",
+            lambda route: route.fulfill(
+                json={"items": [run], "next_cursor": None}, headers=cors
+            ),
+        )
+        page.route(
+            f"{live_site.api_url}/sim/runs/{run['run_id']}/playback",
+            lambda route: route.fulfill(json=playback, headers=cors),
+        )
+        page.goto(live_site.site_url)
+        body = page.locator("body")
+        expect(body).to_have_attribute(
+            "data-playback-state", "ready", timeout=LOAD_TIMEOUT_MS
+        )
+        expect(page.get_by_test_id("playback-status")).to_contain_text(
+            f"{len(playback['intervals'])} systems"
+        )
+        # Close in on the Sun, where the fixture's settled systems are.
+        canvas = page.get_by_test_id("star-map")
+        canvas.focus()
+        for _ in range(16):
+            page.keyboard.press("+")
+        take(page, "before_playback")
+
+        page.get_by_test_id("playback-button").click()  # reduced motion: to the end
+
+        end = playback["tick_years"] * playback["n_ticks"]
+        expect(canvas).to_have_attribute(
+            "data-years", str(end), timeout=LOAD_TIMEOUT_MS
+        )
+        expect(page.get_by_test_id("toggle-settled")).to_be_checked()
+        settled = playback["settled_counts"][-1]
+        expect(page.get_by_test_id("time-readout")).to_contain_text(
+            f"{settled} systems settled"
+        )
+        lit = take(page, "settled_at_end")
+        assert lit > 100, f"only {lit} lit pixels with settled systems highlighted"
+        assert changed(page, "before_playback", "settled_at_end") > 100
         assert site_page.problems == []
