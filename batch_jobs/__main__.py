@@ -75,6 +75,11 @@ def _site(args: argparse.Namespace) -> int:
 
 
 def _render_site(out_dir: str, build: str | None, run: JobRun) -> Path:
+    """Render the site for a build and publish it as the live release in `out_dir`."""
+    import tempfile
+
+    from batch_jobs import releases
+    from batch_jobs.build_pages import collect_builds
     from batch_jobs.site import build_site
 
     settings = get_settings()
@@ -84,12 +89,42 @@ def _render_site(out_dir: str, build: str | None, run: JobRun) -> Path:
     prefix = f"builds/{build_id}/tiles"
     tile = store.get(settings.builds_bucket, f"{prefix}/stars.bin")
     ids = json.loads(store.get(settings.builds_bucket, f"{prefix}/stars_ids.json"))
-    out = build_site(
-        Path(out_dir), build_id=build_id, api_url=settings.api_url, tile=tile,
-        tile_ids=ids,
-    )  # fmt: skip
+    published = collect_builds(store, settings.builds_bucket)
+    with tempfile.TemporaryDirectory(prefix="lb-site-") as scratch:
+        rendered = build_site(
+            Path(scratch) / "site", build_id=build_id, api_url=settings.api_url,
+            tile=tile, tile_ids=ids, builds=published,
+        )  # fmt: skip
+        run.report(0.7, "publishing the site release")
+        target = releases.FolderTarget(Path(out_dir))
+        release = releases.publish(
+            target, releases.read_folder(rendered.parent), build_id=build_id
+        )
+    out = Path(out_dir) / "index.html"
+    print(f"site release {release.version} for {build_id} is live in {out_dir}")
     print(f"site for {build_id} rendered into {out}")
     return out
+
+
+def _site_release(args: argparse.Namespace) -> int:
+    """List the site releases kept in a folder, roll back, or activate one."""
+    from batch_jobs import releases
+
+    target = releases.FolderTarget(Path(args.out))
+    if args.action == "list":
+        pointer = releases.current(target) or {}
+        for release in releases.list_releases(target):
+            mark = "*" if release.version == pointer.get("version") else " "
+            print(f"{mark} {release.version}  {release.created_at}  {release.build_id}")
+        return 0
+    if args.action == "rollback":
+        pointer = releases.rollback(target)
+    else:
+        if not args.version:
+            raise releases.ReleaseError("site-release activate needs a version")
+        pointer = releases.activate(target, args.version)
+    print(f"site release {pointer['version']} is live (previous {pointer['previous']})")
+    return 0
 
 
 def _terminate(signum: int, frame) -> None:
@@ -191,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     for command, run in ((build, _build), (site, _site)):
         command.add_argument("--job-id", help="run this queued job (launchers do)")
         command.set_defaults(run=run)
+    release = commands.add_parser(
+        "site-release", help="list the site releases, roll back, or activate one"
+    )
+    release.add_argument("action", choices=("list", "rollback", "activate"))
+    release.add_argument("version", nargs="?", help="release version (activate)")
+    release.add_argument("--out", default="build/site", help="the served site folder")
+    release.set_defaults(run=_site_release)
     _sim_parser(commands)
     encounters = commands.add_parser(
         "encounters", help="store a build's closest approaches to the Sun"
