@@ -66,16 +66,45 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _site(args: argparse.Namespace) -> int:
-    run = _job_run(args, "site", {"out": args.out, "build": args.build})
+    params = {"out": args.out, "build": args.build}
+    if args.bucket:
+        params.update(bucket=args.bucket, distribution_id=args.distribution_id)
+    run = _job_run(args, "site", params)
     with logs.bound(job_id=run.job.job_id), run:
         params = run.params
-        out = _render_site(params.get("out") or args.out, params.get("build"), run)
-        run.succeed({"out": str(out)}, result_uri=out.resolve().as_uri())
+        out_dir = params.get("out") or args.out
+        target = _site_target(
+            out_dir, params.get("bucket"), params.get("distribution_id")
+        )
+        out = _render_site(out_dir, params.get("build"), run, target)
+        result_uri = (
+            f"s3://{params['bucket']}/index.html"
+            if params.get("bucket")
+            else out.resolve().as_uri()
+        )
+        run.succeed({"out": str(out)}, result_uri=result_uri)
     return 0
 
 
-def _render_site(out_dir: str, build: str | None, run: JobRun) -> Path:
-    """Render the site for a build and publish it as the live release in `out_dir`."""
+def _site_target(out_dir: str, bucket: str | None, distribution_id: str | None):
+    """The served folder, or a site bucket (and its CloudFront distribution)."""
+    from batch_jobs import releases
+
+    if not bucket:
+        return releases.FolderTarget(Path(out_dir))
+    cdn = None
+    if distribution_id:
+        import boto3
+
+        cdn = boto3.client("cloudfront")
+    store = ObjectStore(get_settings())
+    return releases.BucketTarget(
+        store, bucket, cdn=cdn, distribution_id=distribution_id or None
+    )
+
+
+def _render_site(out_dir: str, build: str | None, run: JobRun, target) -> Path:
+    """Render the site for a build and publish it as the live release in `target`."""
     import tempfile
 
     from batch_jobs import releases
@@ -96,13 +125,13 @@ def _render_site(out_dir: str, build: str | None, run: JobRun) -> Path:
             tile=tile, tile_ids=ids, builds=published,
         )  # fmt: skip
         run.report(0.7, "publishing the site release")
-        target = releases.FolderTarget(Path(out_dir))
         release = releases.publish(
             target, releases.read_folder(rendered.parent), build_id=build_id
         )
     out = Path(out_dir) / "index.html"
-    print(f"site release {release.version} for {build_id} is live in {out_dir}")
-    print(f"site for {build_id} rendered into {out}")
+    print(f"site release {release.version} for {build_id} is live")
+    if isinstance(target, releases.FolderTarget):
+        print(f"site for {build_id} rendered into {out}")
     return out
 
 
@@ -110,7 +139,7 @@ def _site_release(args: argparse.Namespace) -> int:
     """List the site releases kept in a folder, roll back, or activate one."""
     from batch_jobs import releases
 
-    target = releases.FolderTarget(Path(args.out))
+    target = _site_target(args.out, args.bucket, args.distribution_id)
     if args.action == "list":
         pointer = releases.current(target) or {}
         for release in releases.list_releases(target):
@@ -233,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument("version", nargs="?", help="release version (activate)")
     release.add_argument("--out", default="build/site", help="the served site folder")
     release.set_defaults(run=_site_release)
+    for command in (site, release):
+        command.add_argument("--bucket", help="publish to this site bucket, not --out")
+        command.add_argument(
+            "--distribution-id", help="CloudFront distribution in front of --bucket"
+        )
     _sim_parser(commands)
     encounters = commands.add_parser(
         "encounters", help="store a build's closest approaches to the Sun"
