@@ -690,3 +690,22 @@ def test_bucket_release_switch_asks_the_cdn_to_forget_changed_pages(
     )
     assert batch["Paths"]["Quantity"] == len(batch["Paths"]["Items"])
     assert not any(p.startswith("/static/") for p in batch["Paths"]["Items"])
+
+
+def test_collect_builds_reads_the_registry_and_the_builds_bucket(
+    settings, sample_build
+):
+    from batch_jobs.build_pages import collect_builds
+    from batch_jobs.sources import DEFAULT_SOURCES
+    from chalicelib.storage import ObjectStore
+
+    store = ObjectStore(settings)
+    found = {b.build_id: b for b in collect_builds(store, settings.builds_bucket)}
+
+    sample = found[sample_build.build_id]
+    assert sample.build["state"] == "published"
+    assert sample.build["model_version"]
+    assert {s["role"] for s in sample.sources} == set(DEFAULT_SOURCES)
+    assert sample.quality
+    assert all(isinstance(entry, dict) for entry in sample.quality.values())
+    assert sample.role in (None, "active", "previous")
