@@ -99,15 +99,48 @@ def _build(args: argparse.Namespace) -> int:
 
 def _site(args: argparse.Namespace) -> int:
     params = {"out": args.out, "build": args.build, **_profile_param(args)}
+    if args.bucket:
+        params.update(bucket=args.bucket, distribution_id=args.distribution_id)
     run = _job_run(args, "site", params)
     with logs.bound(job_id=run.job.job_id), run:
         params = run.params
-        out = _render_site(params.get("out") or args.out, params.get("build"), run)
-        run.succeed({"out": str(out)}, result_uri=out.resolve().as_uri())
+        out_dir = params.get("out") or args.out
+        target = _site_target(
+            out_dir, params.get("bucket"), params.get("distribution_id")
+        )
+        out = _render_site(out_dir, params.get("build"), run, target)
+        result_uri = (
+            f"s3://{params['bucket']}/index.html"
+            if params.get("bucket")
+            else out.resolve().as_uri()
+        )
+        run.succeed({"out": str(out)}, result_uri=result_uri)
     return 0
 
 
-def _render_site(out_dir: str, build: str | None, run: JobRun) -> Path:
+def _site_target(out_dir: str, bucket: str | None, distribution_id: str | None):
+    """The served folder, or a site bucket (and its CloudFront distribution)."""
+    from batch_jobs import releases
+
+    if not bucket:
+        return releases.FolderTarget(Path(out_dir))
+    cdn = None
+    if distribution_id:
+        import boto3
+
+        cdn = boto3.client("cloudfront")
+    store = ObjectStore(get_settings())
+    return releases.BucketTarget(
+        store, bucket, cdn=cdn, distribution_id=distribution_id or None
+    )
+
+
+def _render_site(out_dir: str, build: str | None, run: JobRun, target) -> Path:
+    """Render the site for a build and publish it as the live release in `target`."""
+    import tempfile
+
+    from batch_jobs import releases
+    from batch_jobs.build_pages import collect_builds
     from batch_jobs.site import build_site
     from batch_jobs.site_data import LAYER_FILES
 
@@ -121,15 +154,23 @@ def _render_site(out_dir: str, build: str | None, run: JobRun) -> Path:
     layers = {}
     for layer, name in LAYER_FILES.items():
         key = f"{prefix}/{name}"
-        if store.exists(
-            settings.builds_bucket, key
-        ):  # builds before pipeline-1.5 lack them
+        # Builds before pipeline-1.5 lack the map's extra layers.
+        if store.exists(settings.builds_bucket, key):
             layers[layer] = store.get(settings.builds_bucket, key)
-    out = build_site(
-        Path(out_dir), build_id=build_id, api_url=settings.api_url, tile=tile,
-        tile_ids=ids, layers=layers,
-    )  # fmt: skip
-    print(f"site for {build_id} rendered into {out}")
+    published = collect_builds(store, settings.builds_bucket)
+    with tempfile.TemporaryDirectory(prefix="lb-site-") as scratch:
+        rendered = build_site(
+            Path(scratch) / "site", build_id=build_id, api_url=settings.api_url,
+            tile=tile, tile_ids=ids, layers=layers, builds=published,
+        )  # fmt: skip
+        run.report(0.7, "publishing the site release")
+        release = releases.publish(
+            target, releases.read_folder(rendered.parent), build_id=build_id
+        )
+    out = Path(out_dir) / "index.html"
+    print(f"site release {release.version} for {build_id} is live")
+    if isinstance(target, releases.FolderTarget):
+        print(f"site for {build_id} rendered into {out}")
     return out
 
 
@@ -195,6 +236,27 @@ def _drill(args: argparse.Namespace) -> int:
             )
         run.succeed(result, result_uri=uri)
     print(f"drill {backup_id} ok: {result['items']} items compared")
+    return 0
+
+
+def _site_release(args: argparse.Namespace) -> int:
+    """List the site releases kept in a folder, roll back, or activate one."""
+    from batch_jobs import releases
+
+    target = _site_target(args.out, args.bucket, args.distribution_id)
+    if args.action == "list":
+        pointer = releases.current(target) or {}
+        for release in releases.list_releases(target):
+            mark = "*" if release.version == pointer.get("version") else " "
+            print(f"{mark} {release.version}  {release.created_at}  {release.build_id}")
+        return 0
+    if args.action == "rollback":
+        pointer = releases.rollback(target)
+    else:
+        if not args.version:
+            raise releases.ReleaseError("site-release activate needs a version")
+        pointer = releases.activate(target, args.version)
+    print(f"site release {pointer['version']} is live (previous {pointer['previous']})")
     return 0
 
 
@@ -382,6 +444,18 @@ def main(argv: list[str] | None = None) -> int:
             help="store a cProfile of this run as an artifact (direct runs)",
         )
         command.set_defaults(run=run)
+    release = commands.add_parser(
+        "site-release", help="list the site releases, roll back, or activate one"
+    )
+    release.add_argument("action", choices=("list", "rollback", "activate"))
+    release.add_argument("version", nargs="?", help="release version (activate)")
+    release.add_argument("--out", default="build/site", help="the served site folder")
+    release.set_defaults(run=_site_release)
+    for command in (site, release):
+        command.add_argument("--bucket", help="publish to this site bucket, not --out")
+        command.add_argument(
+            "--distribution-id", help="CloudFront distribution in front of --bucket"
+        )
     _sim_parser(commands)
     encounters = commands.add_parser(
         "encounters", help="store a build's closest approaches to the Sun"

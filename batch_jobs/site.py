@@ -1,9 +1,11 @@
 """Render the static web client for one world build.
 
 The site is plain files: `index.html` and the operators' `status.html` (rendered
-by Jinja), content-hashed client assets and three.js under `static/`, and the
-build's star tile under `data/<build_id>/`. Hashed names let a CDN cache the
-assets for ever while the small HTML pages, which name them, stay short-lived.
+by Jinja), the build pages under `builds/`, content-hashed client assets and
+three.js under `static/`, and the build's star tile under `data/<build_id>/`.
+Hashed names let a CDN cache the assets for ever while the small HTML pages,
+which name them, stay short-lived. The build is strict: a template error or any
+Python warning raised while rendering fails it (`SiteBuildError`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import re
 import shutil
 import struct
 import tempfile
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +28,9 @@ from urllib.parse import urlsplit
 import jinja2
 
 from batch_jobs import site_data
+from batch_jobs.build_pages import PublishedBuild
+from batch_jobs.compare import _display as display_value
+from batch_jobs.compare import histogram_figure
 from chalicelib.errors import LocalBubbleError
 
 logger = logging.getLogger(__name__)
@@ -50,7 +56,14 @@ class VendorFile:
     import_key: str | None
 
 
-CLIENT_ASSETS = ("style.css", "app.js")
+CLIENT_ASSETS = ("style.css", "app.js", "system.js", "skychart.js")
+# Client modules that other modules import by a bare name through the import map.
+CLIENT_MODULES = {"system.js": "local-bubble/system"}
+# The build pages: an index of published builds and one folder per build.
+BUILDS_INDEX_TEMPLATE = "builds.html.j2"
+BUILD_TEMPLATE = "build.html.j2"
+COMPARISON_TEMPLATE = "comparison.html.j2"
+PAGES_ASSET = "pages.css"
 # The status dashboard: its own page and assets, fed by the API's ops routes.
 STATUS_TEMPLATE = "status.html.j2"
 STATUS_ASSETS = ("status.css", "status.js")
@@ -97,15 +110,17 @@ def build_site(
     tile: bytes,
     tile_ids: list[str],
     layers: Mapping[str, bytes] | None = None,
+    builds: Sequence[PublishedBuild] = (),
     site_dir: Path = SITE_DIR,
     node_modules: Path = NODE_MODULES,
 ) -> Path:
     """Render the client for `build_id` into `out_dir` and return its index page.
 
-    The site is assembled in a sibling folder and swapped in at the end, so a
-    failed build leaves the previous site untouched. `layers` are the star
-    map's extra data (`site_data.LAYER_FILES`). `site_dir` and
-    `node_modules` exist for tests; callers leave them alone.
+    `builds` are the published builds the build pages show (newest first);
+    `layers` are the star map's extra data (`site_data.LAYER_FILES`). The site
+    is assembled in a sibling folder and swapped in at the end, so a failed
+    build leaves the previous site untouched. `site_dir` and `node_modules`
+    exist for tests; callers leave them alone.
     """
     out_dir = Path(out_dir)
     _check_inputs(build_id, api_url, tile, tile_ids)
@@ -118,9 +133,20 @@ def build_site(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        _assemble(
-            staging, Path(site_dir), vendor, build_id, api_url, tile, tile_ids, layers
-        )
+        with warnings.catch_warnings():
+            # A warning while rendering is a bug in a template or its data: stop.
+            warnings.simplefilter("error")
+            try:
+                _assemble(
+                    staging, Path(site_dir), vendor, build_id, api_url, tile,
+                    tile_ids, layers,
+                )  # fmt: skip
+                _render_builds(staging, Path(site_dir), list(builds))
+            except Warning as warning:
+                raise SiteBuildError(
+                    f"site build stopped on a warning: {type(warning).__name__}: "
+                    f"{warning}"
+                ) from warning
         site_data.precompress(staging)
         _replace_dir(staging, out_dir)
     except BaseException:
@@ -134,7 +160,7 @@ def build_site(
 
 def template_environment(templates_dir: Path) -> jinja2.Environment:
     """The one strict Jinja environment: autoescaped, unknown names are errors."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -142,6 +168,8 @@ def template_environment(templates_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["value"] = display_value
+    return env
 
 
 def render_template(
@@ -240,6 +268,8 @@ def _assemble(
         key = item.import_key or f"./static/{path.name}"
         import_map["imports"][key] = url
         assets[path.name] = url
+    for name, key in CLIENT_MODULES.items():
+        import_map["imports"][key] = assets[name]
     data_url = f"data/{build_id}/"
     context: dict[str, object] = {
         "build_id": build_id,
@@ -354,6 +384,108 @@ def _render_status(
     context = {"api_url": api_url, "assets": assets, "poll_ms": STATUS_POLL_MS}
     page = render_template(env, STATUS_TEMPLATE, context)
     (root / "status.html").write_text(page, encoding="utf-8")
+
+
+def _render_builds(root: Path, site_dir: Path, builds: list[PublishedBuild]) -> None:
+    """Write `builds/index.html` and, per published build, its folder of pages."""
+    env = template_environment(site_dir / "templates")
+    css = _publish(site_dir / "static" / PAGES_ASSET, root / "static")
+    folder = root / "builds"
+    folder.mkdir()
+    index = render_template(
+        env,
+        BUILDS_INDEX_TEMPLATE,
+        {"builds": builds, "css": "." + css, "root": "../"},
+    )
+    (folder / "index.html").write_text(index, encoding="utf-8")
+    for published in builds:
+        _render_build(folder, env, published, css)
+    logger.debug("build pages written for %d builds", len(builds))
+
+
+def _render_build(
+    folder: Path, env: jinja2.Environment, published: PublishedBuild, css: str
+) -> None:
+    """One build's page, its comparison page and its quality page, if any."""
+    build_id = published.build_id
+    if not _BUILD_ID.fullmatch(build_id):
+        raise SiteBuildError(f"registry build id {build_id!r} is not usable in a path")
+    page_dir = folder / build_id
+    page_dir.mkdir()
+    comparison = published.comparison
+    figures = {}
+    if comparison is not None:
+        figures = {
+            name: histogram_figure(dist)
+            for name, dist in comparison["distributions"].items()
+        }
+        report = render_template(
+            env, COMPARISON_TEMPLATE, {"report": comparison, "figures": figures}
+        )
+        (page_dir / "comparison.html").write_text(report, encoding="utf-8")
+    if published.quality_html is not None:
+        (page_dir / "quality.html").write_bytes(published.quality_html)
+    context = {
+        "published": published,
+        "build": published.build,
+        "comparison": comparison,
+        "figures": figures,
+        "count_bars": count_bars(comparison["counts"]) if comparison else None,
+        "quality_rows": quality_rows(published.quality),
+        "css": "../." + css,
+        "root": "../../",
+    }
+    page = render_template(env, BUILD_TEMPLATE, context)
+    (page_dir / "index.html").write_text(page, encoding="utf-8")
+
+
+def quality_rows(report: dict) -> list[dict]:
+    """A quality report's top-level entries as rows: name, count, description.
+
+    An entry that is not a `{count, description}` pair is shown as its value,
+    so a report with new kinds of entries still renders.
+    """
+    rows = []
+    for name, entry in sorted(report.items()):
+        if isinstance(entry, dict) and "count" in entry:
+            rows.append(
+                {
+                    "name": name,
+                    "count": entry["count"],
+                    "description": entry.get("description", ""),
+                }
+            )
+        else:
+            rows.append({"name": name, "count": None, "description": entry})
+    return rows
+
+
+_BAR_CHART = {"width": 560, "left": 170, "right": 70, "row": 26, "top": 8}
+
+
+def count_bars(counts: dict) -> dict:
+    """Geometry of a horizontal bar chart of a comparison's counts, old against new."""
+    chart = _BAR_CHART
+    inner = chart["width"] - chart["left"] - chart["right"]
+    names = list(counts["old"])
+    peak = max([1, *counts["old"].values(), *counts["new"].values()])
+    rows = []
+    for i, name in enumerate(names):
+        y = chart["top"] + i * chart["row"]
+        row = {"label": name.replace("_", " "), "y": y, "bars": []}
+        for side, offset in (("old", 2), ("new", 12)):
+            value = counts[side][name]
+            row["bars"].append(
+                {
+                    "side": side,
+                    "y": y + offset,
+                    "width": round(inner * value / peak, 2),
+                    "value": value,
+                }
+            )
+        rows.append(row)
+    height = chart["top"] * 2 + len(names) * chart["row"]
+    return {**chart, "inner_width": inner, "height": height, "rows": rows}
 
 
 def _publish(source: Path, static: Path) -> str:

@@ -335,10 +335,9 @@ class SystemPanel {
     const names = (Array.isArray(system.names) ? system.names : [])
       .filter((name) => name && name !== system.name);
     const planets = Array.isArray(system.planets) ? system.planets : [];
-    this.content.replaceChildren(
-      el('h2', { class: 'system-name', id: 'system-name' }, formatText(system.name)),
-      // replaceChildren would print a null; an empty text node shows nothing.
-      names.length ? el('p', { class: 'system-names' }, nameList(names)) : '',
+    // The plain facts first; the system view (system.js) replaces them with the
+    // full one once its module has loaded, and they stay if it cannot load.
+    const details = el('div', { class: 'system-details' },
       factList([
         ['Distance', formatDistance(system.dist_pc)],
         ['Spectral type', formatText(system.spectral_type)],
@@ -349,13 +348,24 @@ class SystemPanel {
         ['RA, Dec', `${formatAngle(system.ra_deg)}, ${formatAngle(system.dec_deg)}`],
         ['Source', SOURCE_LABELS[system.source] || formatText(system.source)],
       ]),
-      onMap ? this.showOnMapButton() : el('p', { class: 'panel-note' }, 'Not drawn on the map.'),
       el('h3', { class: 'panel-section' },
         planets.length ? `Planets (${planets.length})` : 'Planets'),
       planets.length
         ? el('ul', { class: 'planets', 'data-testid': 'planet-list' }, ...planets.map(planetCard))
         : el('p', { class: 'panel-note' }, 'No known or inferred planets.'),
     );
+    this.content.replaceChildren(
+      el('h2', { class: 'system-name', id: 'system-name' }, formatText(system.name)),
+      // replaceChildren would print a null; an empty text node shows nothing.
+      names.length ? el('p', { class: 'system-names' }, nameList(names)) : '',
+      onMap ? this.showOnMapButton() : el('p', { class: 'panel-note' }, 'Not drawn on the map.'),
+      details,
+    );
+    import('local-bubble/system')
+      .then(({ renderSystemView }) => {
+        if (details.isConnected) renderSystemView(details, system);
+      })
+      .catch((error) => console.warn('system view unavailable:', error));
   }
 
   showOnMapButton() {

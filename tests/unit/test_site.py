@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 import shutil
 import struct
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
-from batch_jobs import site
+from batch_jobs import compare, releases, site
+from batch_jobs.build_pages import PublishedBuild
 from batch_jobs.site import (
     NodeModulesMissingError,
     SiteAssetMissingError,
@@ -322,3 +326,386 @@ def test_status_page_names_its_hashed_assets_and_the_api(tmp_path, tile, node_mo
     assert int(refs.body["data-poll-ms"]) > 0
     assert {"jobs", "kpis", "build-active", "build-previous"} <= set(refs.ids)
     assert "status" not in " ".join(parse(index).refs)  # the map page stays lean
+
+
+# The system view and the sky chart ------------------------------------------
+
+
+def test_system_view_is_mapped_and_sky_chart_loaded_by_hashed_name(
+    tmp_path, tile, node_modules
+):
+    index = build(tmp_path / "www", tile, node_modules)
+
+    refs = parse(index)
+    imports = json.loads(refs.import_map)["imports"]
+    system_url = imports["local-bubble/system"]
+    assert HASHED.fullmatch(system_url)["stem"] == "system"
+    assert (index.parent / system_url).is_file()
+    assert "skychart" in {HASHED.fullmatch(u)["stem"] for u in refs.refs}
+    assert refs.ids["sky-chart"]["role"] == "img"
+    assert "hidden" in refs.ids["sky-chart"]
+
+
+def test_map_page_has_landmarks_and_search_before_the_map(tmp_path, tile, node_modules):
+    text = build(tmp_path / "www", tile, node_modules).read_text(encoding="utf-8")
+
+    for landmark in ('role="search"', "<main", "<aside", "<footer", "<header"):
+        assert landmark in text, landmark
+    assert text.index('id="search-input"') < text.index('id="star-map"')
+    assert text.index('id="star-map"') < text.index('id="system-panel"')
+    assert '<label for="search-input">' in text
+
+
+# Strictness --------------------------------------------------------------------
+
+
+def test_a_warning_while_rendering_fails_the_build_and_keeps_the_old_site(
+    tmp_path, tile, node_modules, monkeypatch
+):
+    out = tmp_path / "www"
+    build(out, tile, node_modules)
+    before = (out / "index.html").read_text(encoding="utf-8")
+
+    def warn(report: dict) -> list[dict]:
+        warnings.warn(
+            "a template helper is deprecated", DeprecationWarning, stacklevel=2
+        )
+        return []
+
+    monkeypatch.setattr(site, "quality_rows", warn)
+    with pytest.raises(SiteBuildError, match="DeprecationWarning: a template helper"):
+        build(out, tile, node_modules, build_id="w-other", builds=[published()])
+
+    assert (out / "index.html").read_text(encoding="utf-8") == before
+    assert not list(tmp_path.glob(".www.*"))
+
+
+def test_build_page_template_with_unknown_name_fails(
+    tmp_path, tile, node_modules, site_copy
+):
+    page = site_copy / "templates" / "build.html.j2"
+    page.write_text(page.read_text().replace("{{ build.model_version }}", "{{ modl }}"))
+
+    with pytest.raises(SiteTemplateError, match="build.html.j2.*'modl' is undefined"):
+        build(
+            tmp_path / "www", tile, node_modules, site_dir=site_copy,
+            builds=[published()],
+        )  # fmt: skip
+
+
+# Build pages -------------------------------------------------------------------
+
+
+def system(system_id: str, dist: float | None, planets: int, teff: float) -> dict:
+    """A world system record as the pipeline writes it, reduced to what matters."""
+    return {
+        "system_id": system_id,
+        "name": system_id.upper(),
+        "dist_pc": dist,
+        "teff_k": teff,
+        "planets": [
+            {"name": f"{system_id} {chr(98 + i)}", "known": True, "inferred": False}
+            for i in range(planets)
+        ],
+    }
+
+
+def comparison_report() -> dict:
+    """A real comparison (batch_jobs.compare) of two small worlds."""
+    old = [system("a", 1.3, 1, 3000), system("b", 8.6, 0, 9900)]
+    new = [*old[:1], system("b", 8.7, 2, 9900), system("c", 12.0, 0, 5800)]
+    return compare.compare_worlds(old, new, old_id="wb-old", new_id="wb-new")
+
+
+def published(
+    build_id: str = "wb-new",
+    role: str | None = "active",
+    *,
+    comparison: dict | None = None,
+    quality_html: bytes | None = None,
+) -> PublishedBuild:
+    """A published build as `collect_builds` returns it."""
+    return PublishedBuild(
+        build={
+            "build_id": build_id,
+            "state": "published",
+            "created_at": "2026-12-03T10:00:00+00:00",
+            "pipeline_version": "7",
+            "model_version": "occurrence-v2",
+            "counts": {"systems": 3, "systems_with_distance": 3},
+        },
+        role=role,
+        sources=[
+            {
+                "role": "hip_main",
+                "path": "/data/<script>hip.dat",
+                "sha256": "ab" * 32,
+                "size": 1234,
+            }
+        ],
+        quality={
+            "nasa.duplicate": {"count": 4, "description": "rows dropped as repeats"},
+            "summary": {"rules": 12},
+        },
+        quality_html=quality_html,
+        comparison=comparison,
+    )
+
+
+def test_builds_index_lists_builds_with_active_and_previous(
+    tmp_path, tile, node_modules
+):
+    builds = [published("wb-new", "active"), published("wb-old", "previous")]
+    root = build(tmp_path / "www", tile, node_modules, builds=builds).parent
+
+    index = (root / "builds" / "index.html").read_text(encoding="utf-8")
+    assert 'href="wb-new/index.html"' in index
+    assert 'href="wb-old/index.html"' in index
+    assert re.search(r'class="role-active".*?wb-new', index, re.S)
+    assert re.search(r'class="role-previous".*?wb-old', index, re.S)
+    css = re.search(r'href="(\.\./static/pages\.[0-9a-f]{8}\.css)"', index)[1]
+    assert (root / "builds" / css).resolve().is_file()
+
+
+def test_build_page_shows_versions_sources_quality_and_comparison_charts(
+    tmp_path, tile, node_modules
+):
+    report = comparison_report()
+    builds = [published(comparison=report, quality_html=b"<h1>quality</h1>")]
+    root = build(tmp_path / "www", tile, node_modules, builds=builds).parent
+
+    folder = root / "builds" / "wb-new"
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "occurrence-v2" in page and 'data-testid="pipeline-version">7<' in page
+    assert "&lt;script&gt;hip.dat" in page and "<script>" not in page
+    assert "nasa.duplicate" in page and "rows dropped as repeats" in page
+    assert '{"rules": 12}' in page.replace("&#34;", '"')
+    assert 'href="quality.html"' in page
+    assert (folder / "quality.html").read_bytes() == b"<h1>quality</h1>"
+    assert 'href="comparison.html"' in page
+    assert "stars 1 added" in " ".join(page.split())
+    # One bar per side per count, and the histograms of every distribution.
+    assert page.count('<rect class="old"') >= len(report["counts"]["old"])
+    assert page.count("<svg") == 1 + len(report["distributions"])
+    css = re.search(r'href="(\.\./\.\./static/pages\.[0-9a-f]{8}\.css)"', page)[1]
+    assert (folder / css).resolve().is_file()
+    full = (folder / "comparison.html").read_text(encoding="utf-8")
+    assert "wb-old" in full and "<svg" in full
+
+
+def test_build_page_without_reports_says_so(tmp_path, tile, node_modules):
+    lone = dataclasses.replace(published(role=None), sources=[], quality={})
+    root = build(tmp_path / "www", tile, node_modules, builds=[lone]).parent
+
+    page = (root / "builds" / "wb-new" / "index.html").read_text(encoding="utf-8")
+    assert 'data-testid="no-comparison"' in page
+    assert "No quality report is stored" in page
+    assert "No source manifest is stored" in page
+    assert not (root / "builds" / "wb-new" / "comparison.html").exists()
+    assert not (root / "builds" / "wb-new" / "quality.html").exists()
+
+
+def test_build_page_refuses_a_build_id_unusable_in_a_path(tmp_path, tile, node_modules):
+    bad = published("../escape")
+    with pytest.raises(SiteBuildError, match="'../escape' is not usable in a path"):
+        build(tmp_path / "www", tile, node_modules, builds=[bad])
+    assert not (tmp_path / "www").exists()
+
+
+def test_count_bars_scale_to_the_largest_count():
+    chart = site.count_bars({"old": {"a": 10, "b": 5}, "new": {"a": 20, "b": 0}})
+    widths = {
+        (r["label"], b["side"]): b["width"] for r in chart["rows"] for b in r["bars"]
+    }
+    assert widths[("a", "new")] == chart["inner_width"]
+    assert widths[("a", "old")] == chart["inner_width"] / 2
+    assert widths[("b", "new")] == 0
+
+
+# Releases ----------------------------------------------------------------------
+
+
+def render(tmp_path: Path, tile, node_modules, name: str, **kw) -> dict[str, bytes]:
+    """The files of one rendered site."""
+    out = build(tmp_path / name, tile, node_modules, **kw).parent
+    return releases.read_folder(out)
+
+
+def test_publishing_keeps_the_release_and_makes_it_live(tmp_path, tile, node_modules):
+    files = render(tmp_path, tile, node_modules, "r1")
+    target = releases.FolderTarget(tmp_path / "served")
+
+    release = releases.publish(target, files, build_id=BUILD_ID)
+
+    served = tmp_path / "served"
+    assert release.version == releases.release_version(files)
+    assert (served / "index.html").read_bytes() == files["index.html"]
+    kept = served / "releases" / release.version / "site" / "index.html"
+    assert kept.read_bytes() == files["index.html"]
+    manifest = json.loads(
+        (served / "releases" / release.version / "manifest.json").read_text()
+    )
+    assert manifest["build_id"] == BUILD_ID
+    assert set(manifest["files"]) == set(files)
+    assert releases.current(target)["version"] == release.version
+    assert releases.current(target)["previous"] is None
+
+
+def test_a_new_release_keeps_the_previous_and_rollback_restores_it(
+    tmp_path, tile, node_modules
+):
+    first = render(tmp_path, tile, node_modules, "r1")
+    second = render(tmp_path, tile, node_modules, "r2", build_id="w-second")
+    target = releases.FolderTarget(tmp_path / "served")
+    one = releases.publish(target, first, build_id=BUILD_ID)
+    two = releases.publish(target, second, build_id="w-second")
+    served = tmp_path / "served"
+    assert (served / "index.html").read_bytes() == second["index.html"]
+    assert not (served / "data" / BUILD_ID).exists()  # the old tile left the root
+
+    pointer = releases.rollback(target)
+
+    assert pointer == {**pointer, "version": one.version, "previous": two.version}
+    for path, body in first.items():
+        assert (served / path).read_bytes() == body, path
+    assert not (served / "data" / "w-second").exists()
+    assert [r.version for r in releases.list_releases(target)] in (
+        [one.version, two.version],
+        [two.version, one.version],
+    )
+    # Rolling back again returns to the newer release.
+    assert releases.rollback(target)["version"] == two.version
+
+
+def test_publishing_the_same_site_twice_is_one_release(tmp_path, tile, node_modules):
+    files = render(tmp_path, tile, node_modules, "r1")
+    target = releases.FolderTarget(tmp_path / "served")
+    first = releases.publish(target, files, build_id=BUILD_ID)
+
+    again = releases.publish(target, files, build_id=BUILD_ID)
+
+    assert again == first
+    assert len(releases.list_releases(target)) == 1
+    assert releases.current(target)["previous"] is None
+
+
+def test_rollback_without_an_earlier_release_is_refused(tmp_path, tile, node_modules):
+    target = releases.FolderTarget(tmp_path / "served")
+    with pytest.raises(releases.NoPreviousRelease, match="no earlier site release"):
+        releases.rollback(target)
+    releases.publish(target, render(tmp_path, tile, node_modules, "r1"), build_id="w")
+    with pytest.raises(releases.NoPreviousRelease):
+        releases.rollback(target)
+
+
+def test_activating_an_unknown_release_names_the_kept_ones(
+    tmp_path, tile, node_modules
+):
+    target = releases.FolderTarget(tmp_path / "served")
+    kept = releases.publish(
+        target, render(tmp_path, tile, node_modules, "r1"), build_id="w"
+    )
+    with pytest.raises(releases.ReleaseNotFound, match=kept.version):
+        releases.activate(target, "site-000000000000")
+
+
+def test_a_damaged_release_is_refused_and_the_live_site_kept(
+    tmp_path, tile, node_modules
+):
+    first = render(tmp_path, tile, node_modules, "r1")
+    second = render(tmp_path, tile, node_modules, "r2", build_id="w-second")
+    target = releases.FolderTarget(tmp_path / "served")
+    one = releases.publish(target, first, build_id=BUILD_ID)
+    releases.publish(target, second, build_id="w-second")
+    kept = tmp_path / "served" / "releases" / one.version / "site" / "api.html"
+    kept.write_text("tampered")
+
+    with pytest.raises(releases.ReleaseError, match="api.html does not match"):
+        releases.rollback(target)
+
+    assert (tmp_path / "served" / "index.html").read_bytes() == second["index.html"]
+
+
+def test_publishing_refuses_a_folder_of_foreign_files(tmp_path, tile, node_modules):
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "notes.txt").write_text("mine")
+    with pytest.raises(releases.ReleaseError, match="'notes.txt'"):
+        releases.publish(
+            releases.FolderTarget(served),
+            render(tmp_path, tile, node_modules, "r1"),
+            build_id=BUILD_ID,
+        )
+    assert sorted(p.name for p in served.iterdir()) == ["notes.txt"]
+
+
+def test_release_command_lists_and_rolls_back(tmp_path, tile, node_modules, capsys):
+    from batch_jobs.__main__ import main as batch_main
+
+    target = releases.FolderTarget(tmp_path / "served")
+    one = releases.publish(
+        target, render(tmp_path, tile, node_modules, "r1"), build_id=BUILD_ID
+    )
+    releases.publish(
+        target,
+        render(tmp_path, tile, node_modules, "r2", build_id="w-2"),
+        build_id="w-2",
+    )
+    out = str(tmp_path / "served")
+
+    assert batch_main(["site-release", "rollback", "--out", out]) == 0
+    assert batch_main(["site-release", "list", "--out", out]) == 0
+
+    printed = capsys.readouterr().out
+    assert f"site release {one.version} is live" in printed
+    assert f"* {one.version}" in printed
+
+
+def test_bucket_release_switch_asks_the_cdn_to_forget_changed_pages(
+    settings, tmp_path, tile, node_modules
+):
+    from chalicelib.storage import ObjectStore
+
+    store = ObjectStore(settings)
+    bucket = f"site-test-{tmp_path.name[-20:].lower().replace('_', '-')}"
+    store.ensure_bucket(bucket)
+    # CloudFront cannot run here: a client stand-in limited to the call we make.
+    cdn = mock.Mock(spec=["create_invalidation"])
+    target = releases.BucketTarget(store, bucket, cdn=cdn, distribution_id="E123")
+    first = render(tmp_path, tile, node_modules, "r1")
+    second = render(tmp_path, tile, node_modules, "r2", build_id="w-second")
+    releases.publish(target, first, build_id=BUILD_ID)
+    releases.publish(target, second, build_id="w-second")
+    cdn.reset_mock()
+
+    releases.rollback(target)
+
+    assert store.get(bucket, "index.html") == first["index.html"]
+    assert not store.exists(bucket, "data/w-second/stars.bin")
+    (call,) = cdn.create_invalidation.call_args_list
+    batch = call.kwargs["InvalidationBatch"]
+    assert call.kwargs["DistributionId"] == "E123"
+    assert {"/", "/index.html", "/data/w-second/stars.bin"} <= set(
+        batch["Paths"]["Items"]
+    )
+    assert batch["Paths"]["Quantity"] == len(batch["Paths"]["Items"])
+    assert not any(p.startswith("/static/") for p in batch["Paths"]["Items"])
+
+
+def test_collect_builds_reads_the_registry_and_the_builds_bucket(
+    settings, sample_build
+):
+    from batch_jobs.build_pages import collect_builds
+    from batch_jobs.sources import DEFAULT_SOURCES
+    from chalicelib.storage import ObjectStore
+
+    store = ObjectStore(settings)
+    found = {b.build_id: b for b in collect_builds(store, settings.builds_bucket)}
+
+    sample = found[sample_build.build_id]
+    assert sample.build["state"] == "published"
+    assert sample.build["model_version"]
+    assert {s["role"] for s in sample.sources} == set(DEFAULT_SOURCES)
+    assert sample.quality
+    assert all(isinstance(entry, dict) for entry in sample.quality.values())
+    assert sample.role in (None, "active", "previous")

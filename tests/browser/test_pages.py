@@ -1,0 +1,302 @@
+"""The site's other views in headless Chromium: the system view, the sky chart
+without WebGL, keyboard use, and the build pages.
+
+Chromium, its switches and the page helpers come from `test_star_map`; the site
+is the one `live_site` renders from the real build and publishes as a release.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+from chalicelib import habitable
+from chalicelib.orbits import eccentric_anomaly
+from tests.browser import test_star_map as star_map
+from tests.browser.test_star_map import (
+    ARTIFACTS,
+    COUNT_LIT_PIXELS,
+    LOAD_TIMEOUT_MS,
+    SitePage,
+    open_proxima,
+    open_site,
+)
+
+# The star-map test's Chromium (same switches) and page fixtures, shared.
+playwright = star_map.playwright
+chromium = star_map.chromium
+chromium_without_webgl = star_map.chromium_without_webgl
+site = star_map.site
+
+pytestmark = pytest.mark.browser
+
+# Where focus should land, in this order, among the page's first tab stops.
+FOCUS_ORDER = ("search-input", "Search", "star-map")
+# The outline width that :focus-visible draws (style.css).
+FOCUS_RING = """(element) => {
+  const style = getComputedStyle(element);
+  return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1;
+}"""
+FOCUSED = """() => {
+  const e = document.activeElement;
+  const labelled = e.labels && e.labels.length ? e.labels[0].textContent : '';
+  return {
+    id: e.id, tag: e.tagName.toLowerCase(),
+    name: (e.getAttribute('aria-label') || labelled || e.textContent || '').trim(),
+    visible: !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length),
+  };
+}"""
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=False)
+
+
+def api_json(live_site, path: str) -> dict:
+    with urllib.request.urlopen(f"{live_site.api_url}{path}", timeout=30) as reply:
+        return json.loads(reply.read())
+
+
+def first_system_with_inferred_planets(live_site) -> dict:
+    """A system the API lists with inferred planets (filtered pages may be short)."""
+    cursor = ""
+    for _ in range(40):
+        page = api_json(
+            live_site,
+            f"/builds/active/systems?planets=inferred&limit=100{cursor}",
+        )
+        if page["items"]:
+            return page["items"][0]
+        assert page["next_cursor"], "the build lists no system with inferred planets"
+        cursor = "&cursor=" + urllib.parse.quote(page["next_cursor"])
+    raise AssertionError("no system with inferred planets in the first 40 pages")
+
+
+# The system view ---------------------------------------------------------------
+
+
+def test_system_view_draws_orbits_and_the_habitable_zone(site: SitePage):
+    page = site.page
+    open_proxima(page)
+
+    view = page.get_by_test_id("system-view")
+    expect(view).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(view).to_contain_text("Proxima Cen b")
+    orbits = page.get_by_test_id("orbit-view")
+    expect(orbits).to_have_attribute("data-orbits", re.compile(r"^[1-9]"))
+    assert orbits.get_attribute("data-hz-source") in ("api", "luminosity")
+    assert orbits.evaluate(COUNT_LIT_PIXELS) > 500
+    # Reduced motion: still at first; the button sets the planets moving.
+    frames = int(orbits.get_attribute("data-frames"))
+    page.get_by_role("button", name="Play orbits").click()
+    page.wait_for_function(
+        "(least) => document.querySelector('[data-testid=orbit-view]')"
+        ".dataset.frames > least",
+        arg=frames + 5,
+    )
+    shot(page, "system-view-proxima.png")
+    assert site.problems == []
+
+
+def test_habitable_zone_matches_the_api_rule(site: SitePage, live_site):
+    page = site.page
+    open_proxima(page)
+    orbits = page.get_by_test_id("orbit-view")
+    expect(orbits).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    system = api_json(live_site, "/builds/active/systems/hip-70890")
+    inner, outer = habitable.zone_au(system["luminosity_lsun"])
+
+    if orbits.get_attribute("data-hz-source") == "luminosity":
+        assert float(orbits.get_attribute("data-hz-inner-au")) == pytest.approx(
+            inner, abs=1e-4
+        )
+        assert float(orbits.get_attribute("data-hz-outer-au")) == pytest.approx(
+            outer, abs=1e-4
+        )
+
+
+def test_kepler_solver_agrees_with_the_api_orbits(site: SitePage):
+    cases = [(0.3, 0.0), (2.0, 0.2), (5.9, 0.7), (-1.0, 0.95), (3.1, 0.999)]
+    solved = site.page.evaluate(
+        """async (cases) => {
+          const { eccentricAnomaly } = await import('local-bubble/system');
+          return cases.map(([m, e]) => eccentricAnomaly(m, e));
+        }""",
+        cases,
+    )
+    for (m, e), value in zip(cases, solved, strict=True):
+        assert value == pytest.approx(eccentric_anomaly(m, e), abs=1e-9)
+        assert value - e * math.sin(value) == pytest.approx(m % math.tau, abs=1e-9)
+
+
+def test_inferred_planets_are_marked_with_their_model(site: SitePage, live_site):
+    page = site.page
+    found = first_system_with_inferred_planets(live_site)
+    system = api_json(live_site, f"/builds/active/systems/{found['system_id']}")
+    model = next(p["model_version"] for p in system["planets"] if p["inferred"])
+
+    search = page.get_by_test_id("search-input")
+    search.fill(found["name"])
+    search.press("Enter")
+    hit = page.locator(f'#search-results button[data-system-id="{found["system_id"]}"]')
+    expect(hit).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    hit.click()
+
+    view = page.get_by_test_id("system-view")
+    expect(view).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    inferred = view.locator('li[data-kind="inferred"]')
+    expect(inferred.first).to_contain_text(f"Inferred · {model}")
+    assert inferred.count() == sum(p["inferred"] for p in system["planets"])
+    assert site.problems == []
+
+
+def test_provenance_is_shown_when_the_api_carries_it(site: SitePage):
+    page = site.page
+
+    def with_provenance(route: Route) -> None:
+        reply = route.fetch()
+        body = reply.json()
+        body["provenance"] = {
+            "dist_pc": {"source": "hipparcos-1997", "rule": "1000 / parallax"}
+        }
+        for planet in body["planets"]:
+            planet["provenance"] = {
+                "mass_earth": {"source": "nasa-pscomppars", "rule": "msini"}
+            }
+        route.fulfill(response=reply, json=body)
+
+    page.route(re.compile(r".*/systems/hip-70890$"), with_provenance)
+    open_proxima(page)
+
+    view = page.get_by_test_id("system-view")
+    expect(view).to_contain_text("hipparcos-1997 · 1000 / parallax", timeout=60_000)
+    expect(view).to_contain_text("nasa-pscomppars · msini")
+    assert site.problems == []
+
+
+# Without WebGL -------------------------------------------------------------------
+
+
+def test_without_webgl_a_sky_chart_of_the_stars_is_drawn(
+    chromium_without_webgl: Browser,
+    live_site,
+):
+    with open_site(chromium_without_webgl, live_site.site_url) as site_page:
+        page = site_page.page
+        expect(page.get_by_test_id("map-message")).to_contain_text("WebGL")
+        chart = page.get_by_test_id("sky-chart")
+        expect(chart).to_have_attribute("data-state", "ready", timeout=LOAD_TIMEOUT_MS)
+        assert int(chart.get_attribute("data-stars-drawn")) > 100_000
+        assert chart.evaluate(COUNT_LIT_PIXELS) > 5_000
+        shot(page, "no-webgl-sky-chart.png")
+        assert site_page.problems == []
+
+
+# Keyboard and landmarks --------------------------------------------------------
+
+
+def tab_stops(page: Page, count: int) -> list[dict]:
+    stops = []
+    for _ in range(count):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        focused["ring"] = page.evaluate(f"() => ({FOCUS_RING})(document.activeElement)")
+        stops.append(focused)
+    return stops
+
+
+def test_tab_reaches_every_control_in_order_with_a_visible_focus(site: SitePage):
+    page = site.page
+    stops = tab_stops(page, 12)
+
+    keys = [s["id"] or s["name"] for s in stops]
+    positions = [keys.index(key) for key in FOCUS_ORDER]
+    assert positions == sorted(positions), keys
+    for stop in stops:
+        if stop["tag"] == "body":
+            continue
+        assert stop["name"], f"unlabelled control {stop}"
+        assert stop["visible"], f"focus on a hidden element {stop}"
+        assert stop["ring"], f"no visible focus on {stop}"
+    for role in ("search", "main", "contentinfo"):
+        assert page.get_by_role(role).count() >= 1, role
+    assert site.problems == []
+
+
+def test_system_panel_is_reached_and_left_by_keyboard(site: SitePage):
+    page = site.page
+    page.get_by_test_id("search-input").focus()
+    page.keyboard.type("Proxima")
+    page.keyboard.press("Enter")
+    results = page.get_by_test_id("search-results")
+    expect(results.get_by_role("button").first).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    panel = page.get_by_test_id("system-panel")
+    expect(page.get_by_test_id("system-view")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+    # The panel takes focus; its controls follow in reading order.
+    stops = tab_stops(page, 3)
+    names = [s["name"] for s in stops]
+    assert names == ["Close the system panel", "Show on the map", "Play orbits"], names
+    assert all(s["ring"] for s in stops), stops
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    assert site.problems == []
+
+
+# Build pages -------------------------------------------------------------------
+
+
+def test_build_pages_show_the_active_build_and_its_reports(
+    chromium: Browser,
+    live_site,
+):
+    active = api_json(live_site, "/builds/active")
+    with open_site(chromium, live_site.site_url + "builds/index.html") as site_page:
+        page = site_page.page
+        table = page.get_by_test_id("builds-table")
+        row = table.locator("tr.role-active")
+        expect(row).to_contain_text(active["build_id"])
+        shot(page, "builds-index.png")
+        row.get_by_role("link").click()
+
+        expect(page.get_by_test_id("model-version")).to_have_text(
+            active["model_version"]
+        )
+        expect(page.get_by_test_id("pipeline-version")).to_have_text(
+            active["pipeline_version"]
+        )
+        sources = page.get_by_test_id("build-sources").locator("tbody tr")
+        expect(sources).to_have_count(len(active["sources"]))
+        expect(page.get_by_test_id("quality-table")).to_be_visible()
+        comparison = page.get_by_test_id("build-comparison")
+        if comparison.get_by_test_id("comparison-link").count():
+            assert comparison.locator("svg rect").count() > 10
+        else:
+            expect(comparison.get_by_test_id("no-comparison")).to_be_visible()
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        shot(page, "build-page.png")
+        assert site_page.problems == []
+
+
+def test_served_site_is_a_recorded_release_of_the_active_build(live_site):
+    with urllib.request.urlopen(
+        live_site.site_url + "releases/current.json", timeout=30
+    ) as reply:
+        pointer = json.loads(reply.read())
+    assert pointer["build_id"] == live_site.build_id
+    manifest_url = f"{live_site.site_url}releases/{pointer['version']}/manifest.json"
+    with urllib.request.urlopen(manifest_url, timeout=30) as reply:
+        manifest = json.loads(reply.read())
+    assert "index.html" in manifest["files"]
+    assert any(Path(name).name.startswith("system.") for name in manifest["files"])
