@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -239,7 +240,6 @@ def test_without_webgl_the_page_says_so_and_search_still_works(
 
 # ------------------------------------------------------- layers, time, controls
 
-PLAYBACK_FIXTURE = Path(__file__).resolve().parents[1] / "data" / "playback_sample.json"
 # Copies the canvas's pixels into window.__snapshots[name].
 SNAPSHOT = """([canvas, name]) => {
   const copy = document.createElement('canvas');
@@ -426,32 +426,24 @@ def test_keyboard_turns_pans_and_zooms_the_map(site: SitePage):
     assert site.problems == []
 
 
-def test_settlement_playback_highlights_settled_systems(chromium: Browser, live_site):
-    """The API has no playback route on this branch yet: the run list and the
-    playback come from tests/data/playback_sample.json through interception."""
-    playback = json.loads(PLAYBACK_FIXTURE.read_text(encoding="utf-8"))
-    playback["build_id"] = live_site.build_id
-    run = {
-        "run_id": playback["run_id"],
-        "build_id": live_site.build_id,
-        "state": "succeeded",
-        "ruleset_version": playback["ruleset"],
-        "seed": playback["seed"],
-        "ticks": playback["n_ticks"],
-    }
-    cors = {"Access-Control-Allow-Origin": "*"}
+def test_settlement_playback_highlights_settled_systems(
+    chromium: Browser, live_site, settings
+):
+    """A real run on the live build: the page finds it and plays its playback."""
+    from batch_jobs import simulation
+
+    params = simulation.RunParams(
+        ticks=60, snapshot_every=30, seed=7, settleable_rule="every-star"
+    )
+    run_id = simulation.submit(settings, live_site.build_id, params, "numba")
+    assert simulation.execute(settings, run_id).state == "succeeded"
+    with urllib.request.urlopen(
+        f"{live_site.api_url}/sim/runs/{run_id}/playback", timeout=30
+    ) as reply:
+        playback = json.loads(reply.read())
+    assert len(playback["intervals"]) > 1  # the Sun and the systems it reached
     with open_site(chromium, "about:blank") as site_page:
         page = site_page.page
-        page.route(
-            f"{live_site.api_url}/sim/runs?*",
-            lambda route: route.fulfill(
-                json={"items": [run], "next_cursor": None}, headers=cors
-            ),
-        )
-        page.route(
-            f"{live_site.api_url}/sim/runs/{run['run_id']}/playback",
-            lambda route: route.fulfill(json=playback, headers=cors),
-        )
         page.goto(live_site.site_url)
         body = page.locator("body")
         expect(body).to_have_attribute(
@@ -460,7 +452,7 @@ def test_settlement_playback_highlights_settled_systems(chromium: Browser, live_
         expect(page.get_by_test_id("playback-status")).to_contain_text(
             f"{len(playback['intervals'])} systems"
         )
-        # Close in on the Sun, where the fixture's settled systems are.
+        # Close in on the Sun, where the settled systems are.
         canvas = page.get_by_test_id("star-map")
         canvas.focus()
         for _ in range(16):
