@@ -30,7 +30,8 @@ SEED = 20_261_203
 DRAWS_PER_KIND = 25
 KINDS = ("proper", "bayer", "flamsteed", "hip", "hd", "hr", "gj", "host")
 _CATALOGUE = re.compile(r"(HIP|HD|HR)\s*(\d+)")
-_GJ = re.compile(r"(?:GJ|Gl|Gliese)\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{0,2})")
+# Gliese-Jahreiss numbers, also as the `Wo` and `NN` stars of d3-celestial.
+_GJ = re.compile(r"(?:GJ|Gl|Gliese|Wo|NN)\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{0,2})")
 _FLAMSTEED = re.compile(r"(\d+) ([A-Za-z]{3})")
 _BY_SPELLED = {row[0]: row for row in designations.GREEK_LETTERS}
 
