@@ -7,6 +7,7 @@ The full catalogue is built once per session and shared by the tests that need i
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -38,6 +39,16 @@ os.environ.setdefault("SOURCES_DIR", str(REPO.parent / "shared" / "data"))
 SOURCES_DIR = Path(os.environ["SOURCES_DIR"])
 # The operations story (issue 7), shared by the integration and browser tests.
 pytest_plugins = ["tests.jobs_story"]
+
+
+@pytest.fixture
+def root_logging():
+    """Put the root logger back as it was after a test (jobctl configures it)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

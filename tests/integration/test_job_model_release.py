@@ -7,7 +7,6 @@ test, and the real pointer is put back afterwards.
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +17,7 @@ from chalicelib import builds, jobs, triggers
 from chalicelib.models import ActivePointer, BuildRecord
 from jobctl.__main__ import cli
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("root_logging")]
 
 
 @pytest.fixture
@@ -53,16 +52,6 @@ def active_model(settings):
         ActivePointer(active_build_id="").delete()
     for build_id in made:
         BuildRecord(build_id).delete()
-
-
-@pytest.fixture(autouse=True)
-def root_logging():
-    """Put the root logger back as it was: jobctl configures it."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def test_the_inference_model_version_the_lambda_knows_is_the_batch_images():

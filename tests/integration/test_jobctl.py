@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
 from click.testing import CliRunner
@@ -11,17 +10,7 @@ from click.testing import CliRunner
 from chalicelib import jobs, runner
 from jobctl.__main__ import cli
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def root_logging():
-    """Put the root logger back as it was: jobctl configures it."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("root_logging")]
 
 
 def _run(*args: str):

@@ -63,17 +63,17 @@ def _subsegments(document: dict) -> list[dict]:
     return found
 
 
-def test_database_and_storage_calls_are_traced_as_subsegments(settings):
+def _run_beside_a_daemon(script: str, sdk_enabled: str | None) -> list[dict]:
+    """Run `script` in a child process; return what reached the daemon's socket."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
         daemon.bind(("127.0.0.1", 0))
         port = daemon.getsockname()[1]
-        env = {
-            **os.environ,
-            "AWS_XRAY_SDK_ENABLED": "true",
-            "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}",
-        }
+        env = {**os.environ, "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}"}
+        env.pop("AWS_XRAY_SDK_ENABLED", None)
+        if sdk_enabled is not None:
+            env["AWS_XRAY_SDK_ENABLED"] = sdk_enabled
         done = subprocess.run(
-            [sys.executable, "-c", TRACED_CALLS],
+            [sys.executable, "-c", script],
             cwd=REPO_ROOT,
             env=env,
             capture_output=True,
@@ -81,7 +81,11 @@ def test_database_and_storage_calls_are_traced_as_subsegments(settings):
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        documents = _received(daemon)
+        return _received(daemon)
+
+
+def test_database_and_storage_calls_are_traced_as_subsegments(settings):
+    documents = _run_beside_a_daemon(TRACED_CALLS, "true")
     segments = [d for d in documents if d.get("name") == "trace-test"]
     assert len(segments) == 1
     calls = {
@@ -106,21 +110,4 @@ def test_the_local_stage_sends_no_trace(settings):
         .replace('xray_recorder.begin_segment("trace-test")', "")
         .replace("xray_recorder.end_segment()", "")
     )
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
-        daemon.bind(("127.0.0.1", 0))
-        port = daemon.getsockname()[1]
-        env = {
-            **os.environ,
-            "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}",
-        }
-        env.pop("AWS_XRAY_SDK_ENABLED", None)
-        done = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        assert _received(daemon) == []
+    assert _run_beside_a_daemon(script, None) == []

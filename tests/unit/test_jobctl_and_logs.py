@@ -20,14 +20,7 @@ COMMANDS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def root_logging():
-    """Put the root logger back as it was: `logs.configure` (and jobctl) change it."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("root_logging")
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "jobctl")
