@@ -160,7 +160,12 @@ def compared_builds(settings, sample_build, tmp_path_factory):
     lines = (data / SAMPLE_SOURCES["exoplanets"]).read_text().splitlines()
     fewer.write_text("\n".join(lines[:-1]) + "\n")
     overrides["exoplanets"] = fewer
-    newer = run_build(settings, overrides=overrides, activate=False)
+    newer = run_build(
+        settings,
+        overrides=overrides,
+        activate=False,
+        quality_limits=SAMPLE_QUALITY_LIMITS,
+    )
     store, bucket = ObjectStore(settings), settings.builds_bucket
     old_id, new_id = sample_build.build_id, newer.build_id
     worlds = [
