@@ -26,6 +26,29 @@ def _id(what: str) -> str:
     return f"{what}-{uuid.uuid4().hex[:8]}"
 
 
+@pytest.fixture(scope="module")
+def settings(settings):
+    """Tables of this module's own: a backup reads every table of its prefix, and
+    the session's hold the whole real world, far more than these tests need."""
+    from chalicelib import models, tables
+    from chalicelib.settings import get_settings
+
+    prefix = f"{settings.table_prefix}-bk{uuid.uuid4().hex[:6]}"
+    with pytest.MonkeyPatch.context() as patch:
+        # The entrypoint and the launcher's runners read the prefix themselves.
+        patch.setenv("LB_TABLE_PREFIX", prefix)
+        get_settings.cache_clear()
+        own = get_settings()
+        models.bind(own)
+        tables.create_tables()
+        try:
+            yield own
+        finally:
+            tables.delete_tables()
+            get_settings.cache_clear()
+    models.bind(settings)
+
+
 @pytest.fixture
 def known_jobs(settings):
     """Three job records with distinct parameters, cancelled at the end."""
