@@ -88,16 +88,18 @@ def complete(
     `given` names the source of fields set by a merge rule; a field in
     `DERIVED_RULES` is derived; any other field came from `default`.
     """
-    out: dict[str, dict[str, str]] = {}
-    for key, value in record.items():
-        if key in _NOT_FIELDS or value is None or value == []:
-            continue
-        found = given.get(key)
-        if found is None:
-            rule = DERIVED_RULES.get(key)
-            found = entry(DERIVED, rule) if rule else default
-        out[key] = found
-    return out
+    derived = _DERIVED_ENTRIES
+    return {
+        key: given.get(key) or derived.get(key) or default
+        for key, value in record.items()
+        if value is not None
+        and key not in _NOT_FIELDS
+        and not (value.__class__ is list and not value)
+    }
+
+
+# The entry of each derived field, made once: `complete` runs for every star.
+_DERIVED_ENTRIES = {key: entry(DERIVED, rule) for key, rule in DERIVED_RULES.items()}
 
 
 def planet(record: Mapping, source: str, rule: str) -> dict[str, dict[str, str]]:
