@@ -31,7 +31,6 @@ import csv
 import json
 import logging
 import math
-import operator
 import re
 import zlib
 from collections.abc import Iterable, Sequence
@@ -47,6 +46,7 @@ NO_ID = -1
 """Value of an integer identifier column (HIP, HD) where the source has none."""
 
 HIP_MAIN_FIELDS = 78
+_HIP_BLOCK_LINES = 8_192  # lines split at once: bounds the flat field list
 _HIP_FLOAT_FIELDS = {
     "vmag": 5,
     "ra_deg": 8,
@@ -117,28 +117,9 @@ def read_hipparcos_main(path: Path) -> dict[str, np.ndarray]:
         _SPTYPE_FIELD,
         *_HIP_FLOAT_FIELDS.values(),
     )
-    pick = operator.itemgetter(*wanted)
-    rows: list[tuple[str, ...]] = []
-    numbers: list[int] = []
-    for number, line in lines:
-        fields = line.split("|")
-        if len(fields) != HIP_MAIN_FIELDS:
-            header = " (a header line? hip_main.dat has none)" if number == 1 else ""
-            raise SourceFormatError(
-                path,
-                f"expected {HIP_MAIN_FIELDS} '|'-separated fields (CDS I/239 "
-                f"hip_main.dat), found {len(fields)}{header}",
-                line=number,
-            )
-        if fields[0] != "H":
-            raise SourceFormatError(
-                path, f"field H0 must be 'H', found {fields[0]!r}", line=number
-            )
-        rows.append(pick(fields))
-        numbers.append(number)
-    if not rows:
-        raise SourceFormatError(path, "no catalogue rows: the file is empty")
-    columns = dict(zip(wanted, zip(*rows, strict=True), strict=True))
+    _check_hipparcos_lines(path, lines)
+    numbers = [number for number, _ in lines]
+    columns = _hipparcos_columns([line for _, line in lines], wanted)
     table: dict[str, np.ndarray] = {
         "hip": _integers(path, columns[_HIP_NUMBER_FIELD], numbers, "HIP (H1)", True),
         "hd": _integers(path, columns[_HD_FIELD], numbers, "HD (H71)", False),
@@ -151,6 +132,42 @@ def read_hipparcos_main(path: Path) -> dict[str, np.ndarray]:
     table["line"] = np.asarray(numbers, dtype=np.int64)
     logger.debug("read %d Hipparcos rows from %s", len(numbers), path)
     return table
+
+
+def _check_hipparcos_lines(path: Path, lines: Sequence[tuple[int, str]]) -> None:
+    """Refuse a file that is empty or has a line of the wrong shape, naming it."""
+    if not lines:
+        raise SourceFormatError(path, "no catalogue rows: the file is empty")
+    separators = HIP_MAIN_FIELDS - 1
+    for number, line in lines:
+        if line.count("|") != separators:
+            found = line.count("|") + 1
+            header = " (a header line? hip_main.dat has none)" if number == 1 else ""
+            raise SourceFormatError(
+                path,
+                f"expected {HIP_MAIN_FIELDS} '|'-separated fields (CDS I/239 "
+                f"hip_main.dat), found {found}{header}",
+                line=number,
+            )
+        if not line.startswith("H|"):
+            raise SourceFormatError(
+                path, f"field H0 must be 'H', found {line.split('|')[0]!r}", line=number
+            )
+
+
+def _hipparcos_columns(lines: list[str], wanted: Sequence[int]) -> dict[int, list]:
+    """The fields `wanted` of every line, by field index, as lists of text.
+
+    Every line has `HIP_MAIN_FIELDS` fields (checked first), so a block of lines
+    joined by `|` splits into one flat list whose field `i` of each line is every
+    `HIP_MAIN_FIELDS`-th item from `i`: one split a block rather than one a line.
+    """
+    columns: dict[int, list] = {index: [] for index in wanted}
+    for start in range(0, len(lines), _HIP_BLOCK_LINES):
+        fields = "|".join(lines[start : start + _HIP_BLOCK_LINES]).split("|")
+        for index, values in columns.items():
+            values.extend(fields[index::HIP_MAIN_FIELDS])
+    return columns
 
 
 def read_sscore(path: Path) -> dict[str, object]:

@@ -13,6 +13,7 @@ and the others are counted as conflicts where they disagree.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -88,16 +89,35 @@ def complete(
     `given` names the source of fields set by a merge rule; a field in
     `DERIVED_RULES` is derived; any other field came from `default`.
     """
-    out: dict[str, dict[str, str]] = {}
-    for key, value in record.items():
-        if key in _NOT_FIELDS or value is None or value == []:
-            continue
-        found = given.get(key)
-        if found is None:
-            rule = DERIVED_RULES.get(key)
-            found = entry(DERIVED, rule) if rule else default
-        out[key] = found
+    present = tuple(
+        key
+        for key, value in record.items()
+        if value is not None and not (value.__class__ is list and not value)
+    )
+    out = _base(present, default["source"], default["rule"]).copy()
+    for key, found in given.items():
+        if found and key in out:
+            out[key] = found
     return out
+
+
+@functools.lru_cache(maxsize=4_096)
+def _base(present: tuple[str, ...], source: str, rule: str) -> dict:
+    """Provenance of the fields `present` before merge rules: derived or `default`.
+
+    Records share a few sets of fields (every Hipparcos star one of a handful),
+    so this is made once per set rather than once per record; callers copy it.
+    """
+    default = entry(source, rule)
+    return {
+        key: _DERIVED_ENTRIES.get(key) or default
+        for key in present
+        if key not in _NOT_FIELDS
+    }
+
+
+# The entry of each derived field, made once: `complete` runs for every star.
+_DERIVED_ENTRIES = {key: entry(DERIVED, rule) for key, rule in DERIVED_RULES.items()}
 
 
 def planet(record: Mapping, source: str, rule: str) -> dict[str, dict[str, str]]:

@@ -108,8 +108,7 @@ class World:
 
         def column(key: str) -> np.ndarray:
             """One key of every placed system as floats, NaN where missing."""
-            values = [math.nan if s.get(key) is None else s[key] for s in placed]
-            return np.array(values, dtype=np.float64)
+            return np.array([s.get(key) for s in placed], dtype=np.float64)
 
         return tiles.encode_stars(
             column("x_pc"),
@@ -126,9 +125,10 @@ class World:
     def tile_velocities(self) -> bytes:
         """Return the velocity tile: Galactic U, V, W as int16, in tile order."""
         placed = self._placed()
+        # numpy turns None into NaN in a float64 array.
         return tiles.encode_velocities(
             *(
-                [math.nan if s.get(k) is None else s[k] for s in placed]
+                np.array([s.get(k) for s in placed], dtype=np.float64)
                 for k in ("u_kms", "v_kms", "w_kms")
             )
         )

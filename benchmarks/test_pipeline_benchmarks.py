@@ -49,7 +49,8 @@ def _build_in_child(queue, profile: bool) -> None:
         assembled = time.perf_counter()
         pipeline.add_inferred_planets(world)
         inferred = time.perf_counter()
-        artifacts = pipeline._artifacts(world, files)
+        build_id = pipeline.world_build_id(files, pipeline.build_settings())
+        artifacts = pipeline._artifacts(world, files, build_id)
         done = time.perf_counter()
     if profiler:
         profiler.disable()

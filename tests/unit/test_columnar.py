@@ -247,3 +247,24 @@ def test_the_cycle_collector_is_paused_only_inside_the_build_step():
     with pytest.raises(RuntimeError), pipeline.cyclic_gc_paused():
         raise RuntimeError("a failed step")
     assert gc.isenabled()
+
+
+def test_json_cells_are_the_standard_librarys_bytes_whatever_they_hold():
+    cells = [
+        {"x_pc": {"rule": "galactic-cartesian", "source": "derived"}, "a": "b"},
+        {"name": "α Cen", "hd": "HD 1"},  # non-ASCII: escaped as json.dumps does
+        {"weird:{": "x:{", "q": 'say "hi"', "ctl": "\x01\x7f"},
+        {"a": 1.5e-05, "b": 1e16, "c": True, "d": None, "e": [1, 2]},
+        {"nested": {"deep": -2.5e-07}},
+    ]
+    column = columnar._json_column(cells)
+    for cell, stored in zip(cells, column.tolist(), strict=True):
+        expected = json.dumps(cell, sort_keys=True, separators=(",", ":"))
+        assert stored == expected.encode()
+
+
+def test_a_nan_in_a_json_cell_is_refused_as_the_standard_library_refuses_it():
+    with pytest.raises(columnar.ColumnarFormatError, match="provenance"):
+        columnar._column_values(
+            [{"a": math.nan}], columnar.Column("provenance", "json", "", ""), "stars"
+        )
