@@ -9,7 +9,7 @@ import pytest
 from batch_jobs.__main__ import main as batch_main
 from chalicelib import jobs
 from chalicelib.storage import ObjectStore
-from tests.conftest import REPO, SAMPLE_SOURCES
+from tests.conftest import REPO, SAMPLE_QUALITY_LIMITS, SAMPLE_SOURCES
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +22,12 @@ def older_build(settings):
     data = REPO / "tests" / "data"
     overrides = {role: data / name for role, name in SAMPLE_SOURCES.items()}
     overrides["exoplanets"] = data / "exoplanets_sample_2020.csv"
-    return run_build(settings, overrides=overrides, activate=False)
+    return run_build(
+        settings,
+        overrides=overrides,
+        activate=False,
+        quality_limits=SAMPLE_QUALITY_LIMITS,
+    )
 
 
 def _latest_comparison() -> dict:
