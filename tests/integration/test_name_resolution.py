@@ -102,7 +102,10 @@ def _hosts(systems: list[dict]) -> list[tuple[str, str]]:
     }
     table = catalog.read_exoplanets(_path("exoplanets"))
     pairs = zip(table["hostname"], table["pl_name"], strict=True)
-    return sorted({(host, system_of[planet]) for host, planet in pairs})
+    # Planets the validation rules keep out (no orbit at all) have no system.
+    return sorted(
+        {(host, system_of[planet]) for host, planet in pairs if planet in system_of}
+    )
 
 
 def _fold(text: str) -> str:
