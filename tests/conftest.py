@@ -143,15 +143,13 @@ def compared_builds(settings, sample_build, tmp_path_factory):
     """The sample build and a second one without its last planet, compared.
 
     The pipeline compares a new build with the active one; the sample build is
-    never active, so the pair's report is written here the way the pipeline
-    writes it, under the key the pipeline uses. (The second build's table is
-    one of its own: other tests build the 2020 one and expect to be first.)
+    never active, so the pair's report is stored here through the pipeline's
+    own `store_comparison`. (The second build's table is one of its own: other
+    tests build the 2020 one and expect to be first.)
     """
-    import json
 
     from batch_jobs import compare
-    from batch_jobs.pipeline import run_build
-    from chalicelib import reports
+    from batch_jobs.pipeline import run_build, store_comparison
     from chalicelib.storage import ObjectStore
 
     data = REPO / "tests" / "data"
@@ -172,10 +170,7 @@ def compared_builds(settings, sample_build, tmp_path_factory):
         compare.parse_systems(store.get(bucket, f"builds/{build}/systems.jsonl.gz"))
         for build in (old_id, new_id)
     ]
-    report = compare.compare_worlds(*worlds, old_id=old_id, new_id=new_id)
-    body = json.dumps(report, sort_keys=True, allow_nan=False, indent=1).encode()
-    prefix = reports.comparison_prefix(old_id, new_id)
-    store.put_once(bucket, f"{prefix}/{reports.REPORT_NAME}", body)
+    store_comparison(store, bucket, old_id, new_id, *worlds)
     return ComparedBuilds(old_id, new_id)
 
 
