@@ -164,8 +164,13 @@ def write_models(items: list, client=None) -> WriteStats:
 
 def write_items(build_id: str, world: World) -> dict:
     """Write every system and name item of `world`; return the counts written."""
-    systems = [system_item(build_id, s) for s in world.systems]
-    names = [n for s in world.systems for n in name_items(build_id, s)]
+    return write_systems(build_id, world.systems)
+
+
+def write_systems(build_id: str, records: list[dict]) -> dict:
+    """Write the system and name items of system records; return the counts."""
+    systems = [system_item(build_id, s) for s in records]
+    names = [n for s in records for n in name_items(build_id, s)]
     written_systems = write_models(systems).items
     written_names = write_models(names).items
     logger.info(

@@ -134,7 +134,6 @@ def bench_world(settings):  # noqa: F811  (the imported fixture)
     """3,000 synthetic systems in a published build."""
     from batch_jobs import publish
     from chalicelib import builds
-    from chalicelib.models import NameItem, SystemItem
 
     rng = random.Random(11)
     systems = [_system(n, rng) for n in range(SYSTEMS)]
@@ -146,13 +145,7 @@ def bench_world(settings):  # noqa: F811  (the imported fixture)
         sources=[],
     )
     if record.state != "published":
-        with SystemItem.batch_write() as batch:
-            for system in systems:
-                batch.save(publish.system_item(BUILD_ID, system))
-        with NameItem.batch_write() as batch:
-            for system in systems:
-                for item in publish.name_items(BUILD_ID, system):
-                    batch.save(item)
+        publish.write_systems(BUILD_ID, systems)
         for state in ("running", "validated", "published"):
             builds.transition(record, state)
     return systems

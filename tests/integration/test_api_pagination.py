@@ -16,7 +16,6 @@ import pytest
 
 from batch_jobs import publish
 from chalicelib import builds, queries, reads
-from chalicelib.models import NameItem, SystemItem
 
 pytestmark = pytest.mark.integration
 SYSTEMS = 640
@@ -64,13 +63,7 @@ def world(settings) -> list[dict]:
         BUILD_ID, pipeline_version="test", model_version="test", settings={}, sources=[]
     )
     if record.state != "published":
-        with SystemItem.batch_write() as batch:
-            for system in systems:
-                batch.save(publish.system_item(BUILD_ID, system))
-        with NameItem.batch_write() as batch:
-            for system in systems:
-                for item in publish.name_items(BUILD_ID, system):
-                    batch.save(item)
+        publish.write_systems(BUILD_ID, systems)
         for state in ("running", "validated", "published"):
             builds.transition(record, state)
     return systems
