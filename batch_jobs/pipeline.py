@@ -331,7 +331,8 @@ def _run(
         logger.info("build %s already published: nothing to do", build_id)
         if activate:
             builds.activate(build_id)
-        return BuildOutcome(build_id, "published", created=False)
+        counts = json.loads(existing.counts_json or "{}")
+        return BuildOutcome(build_id, "published", created=False, counts=counts)
     timings = {}
     started = time.perf_counter()
     report(0.15, "assembling the world")
