@@ -72,7 +72,7 @@ class OpsBuilds(Response):
 class StartJob(BaseModel):
     """What `POST /jobs` starts: a job type, its parameters, an idempotency key."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     job_type: Literal["build", "site", "comparison", "backup", "restore"]
     params: dict[str, Any] = Field(default_factory=dict)
@@ -81,6 +81,8 @@ class StartJob(BaseModel):
 
 class JobsQuery(BaseModel):
     """Filters of `GET /jobs`."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: str | None = None
     state: str | None = None
@@ -91,10 +93,14 @@ class JobsQuery(BaseModel):
 class KpisQuery(BaseModel):
     """The window of `GET /ops/kpis`."""
 
+    model_config = ConfigDict(defer_build=True)
+
     days: int | None = Field(None, ge=1, le=366)
 
 
 class JobPath(BaseModel):
     """A job id in the path."""
+
+    model_config = ConfigDict(defer_build=True)
 
     job_id: str

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-import boto3
 import botocore.config
 import botocore.exceptions
 
@@ -26,6 +25,11 @@ SHA_METADATA = "sha256"
 
 @functools.lru_cache(maxsize=4)
 def _client_for(settings: Settings):
+    # boto3 (with s3transfer and multiprocessing) is imported on the first storage
+    # call, not with the API: most requests read DynamoDB only, and a cold Lambda
+    # pays every import before its first answer.
+    import boto3
+
     kwargs = {
         "region_name": settings.region,
         "config": botocore.config.Config(
