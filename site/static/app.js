@@ -802,23 +802,40 @@ class StarMap {
     this.replaceAttribute('velocity', velocities);
   }
 
-  /** Settled intervals by system id: {id: [[start, end|null], ...]} in years. Each
-   * star keeps its first start and last end (a gap in between is drawn settled). */
+  /** Settled intervals by system id: {id: [[start, end|null], ...]} in years. The
+   * shader tests one [start, end) pair per star, so a star settled more than once
+   * gets, whenever the shown year changes, the pair that holds that year. */
   setSettlement(intervals) {
     const spans = new Float32Array(2 * this.tile.count).fill(FAR);
+    this.resettled = [];
     let matched = 0;
     for (const [systemId, list] of Object.entries(intervals)) {
       const index = this.indexById.get(systemId);
-      if (index === undefined || !Array.isArray(list) || list.length === 0) continue;
-      const starts = list.map((span) => Number(span[0])).filter(Number.isFinite);
-      if (starts.length === 0) continue;
-      const last = list[list.length - 1][1];
-      spans[2 * index] = Math.min(...starts);
-      spans[2 * index + 1] = last === null || last === undefined ? FAR : Number(last);
+      if (index === undefined || !Array.isArray(list)) continue;
+      const pairs = list
+        .filter((span) => Array.isArray(span) && Number.isFinite(Number(span[0])))
+        .map((span) => [Number(span[0]), span[1] === null || span[1] === undefined ? FAR : Number(span[1])])
+        .sort((a, b) => a[0] - b[0]);
+      if (pairs.length === 0) continue;
+      [spans[2 * index], spans[2 * index + 1]] = pairs[0];
+      if (pairs.length > 1) this.resettled.push({ index, pairs });
       matched += 1;
     }
     this.replaceAttribute('settled', spans);
+    this.pickSettledSpans();
     return matched;
+  }
+
+  /** For each star settled more than once, put the span holding the shown year
+   * (or, between spans, one that does not) into its `settled` pair. */
+  pickSettledSpans() {
+    if (!this.resettled || this.resettled.length === 0) return;
+    const attribute = this.points.geometry.getAttribute('settled');
+    for (const { index, pairs } of this.resettled) {
+      const holding = pairs.find(([start, end]) => this.years >= start && this.years < end);
+      [attribute.array[2 * index], attribute.array[2 * index + 1]] = holding || pairs[0];
+    }
+    attribute.needsUpdate = true;
   }
 
   setLabels(entries) {
@@ -830,6 +847,7 @@ class StarMap {
 
   setYears(years) {
     this.years = years;
+    this.pickSettledSpans();
     if (this.starUniforms) this.starUniforms.years.value = years;
     this.dirty = true;
   }

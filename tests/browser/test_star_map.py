@@ -476,3 +476,38 @@ def test_settlement_playback_highlights_settled_systems(
         assert lit > 100, f"only {lit} lit pixels with settled systems highlighted"
         assert changed(page, "before_playback", "settled_at_end") > 100
         assert site_page.problems == []
+
+
+SETTLED_AT = """([intervals, years]) => {
+  const { map } = window.localBubble;
+  map.setSettlement(intervals);
+  const settled = map.points.geometry.getAttribute('settled').array;
+  return years.map((year) => {
+    map.setYears(year);
+    return Object.keys(intervals).map((id) => {
+      const index = map.indexById.get(id);
+      // The shader's test of the star's [start, end) pair at the shown year.
+      return year >= settled[2 * index] && year < settled[2 * index + 1];
+    });
+  });
+}"""
+
+
+def test_a_system_settled_twice_is_drawn_settled_only_in_its_spans(site: SitePage):
+    page = site.page
+    twice, once = page.evaluate(
+        "() => [...window.localBubble.map.indexById.keys()].slice(0, 2)"
+    )
+    intervals = {twice: [[500, None], [-1000, -400]], once: [[-800, None]]}
+    years = [-1200, -700, 0, 600, 90000]
+
+    seen = page.evaluate(SETTLED_AT, [intervals, years])
+
+    assert seen == [
+        [False, False],
+        [True, True],
+        [False, True],
+        [True, True],
+        [True, True],
+    ]
+    assert site.problems == []
