@@ -33,8 +33,8 @@ logger = logging.getLogger(__name__)
 # validation rules (rows kept out or repaired), quality limits, the quality
 # report page, columnar stars.npz and planets.npz, per-field provenance, the HD
 # merge, the astrometry release as a setting; 1.7: the map's flags, velocity and
-# label tiles.
-PIPELINE_VERSION = "pipeline-1.7"
+# label tiles; 1.8: SSCore rows merge by Gliese number too (a new quality count).
+PIPELINE_VERSION = "pipeline-1.8"
 CONTENT_TYPES = {
     ".html": "text/html",
     ".json": "application/json",

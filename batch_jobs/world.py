@@ -15,12 +15,14 @@ else of a Hipparcos star (V, B-V, HD, spectral type) is hip_main's: hip2 has
 only Hp, no HD and no spectral types.
 
 Sources are merged by catalogue identifier: SSCore rows and d3-celestial names
-by HIP number; an SSCore row without one by its HD number (when its V agrees,
-since components share an HD number: Sirius B is HD 48915 too), then by
-position. Where sources disagree, `provenance.FIELD_PRIORITY` decides (display
-name: d3-celestial, SSCore Nearest, SSCore Brightest; spectral type: Hipparcos,
-then SSCore; radial velocity: SSCore Nearest, the curated 10 pc sample, then
-Brightest), and every system and planet records per field which source and rule
+by HIP number; an SSCore row without one by its HD number, then by its Gliese
+(GJ) number where d3-celestial gives a Hipparcos star that number (either only
+when the V magnitudes agree, since components share numbers: Sirius B is HD
+48915 too), then by position. HR numbers come from SSCore alone, so they key
+only SSCore's own stars (`sscore_stars.system_id`). Where sources disagree,
+`provenance.FIELD_PRIORITY` decides (display name: d3-celestial, SSCore Nearest,
+SSCore Brightest; spectral type: Hipparcos, then SSCore; radial velocity: SSCore
+Nearest, the curated 10 pc sample, then Brightest), and every system and planet records per field which source and rule
 gave it under `provenance` (see `batch_jobs.provenance`).
 
 Besides the contract's keys a system carries `abs_vmag` (absolute V magnitude,
@@ -78,6 +80,8 @@ _NO_EXTRA: dict = {}
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _VAR_PADDING = re.compile(r"^V0+(?=\d)")
 _HD_TEXT = re.compile(r"HD\s*(\d+)")
+_MERGE_RULE = {"hd": "hd-number", "gj": "gliese-number", "position": "position"}
+_GJ_TEXT = re.compile(r"GJ\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{0,2})")
 _PLANET_FLOATS = {
     "period_days": "pl_orbper",
     "semi_major_axis_au": "pl_orbsmax",
@@ -185,7 +189,7 @@ def assemble_world(
     exo_source = provenance.exoplanet_source_id(sources["exoplanets"])
     logger.debug("sources read in %.2f s", time.perf_counter() - started)
     stars = _Stars(hip, report, new_reduction)
-    stars.merge_sscore(sscore, report)
+    stars.merge_sscore(sscore, report, d3)
     stars.merge_d3(d3, report)
     stars.collect_names()
     exo = _Exoplanets(planets, report, exo_source)
@@ -286,8 +290,18 @@ class _Stars:
             "stars hip2 lacks: hip_main's astrometry kept (provenance says so)",
         )
 
-    def merge_sscore(self, tables: Mapping[str, dict], quality: _Quality) -> None:
-        """Merge SSCore identifiers, names, spectral types and RVs by HIP number."""
+    def merge_sscore(
+        self,
+        tables: Mapping[str, dict],
+        quality: _Quality,
+        d3: Mapping[int, dict[str, str]] | None = None,
+    ) -> None:
+        """Merge SSCore identifiers, names, spectral types and RVs onto Hipparcos stars.
+
+        By HIP number, else HD number, else Gliese number (as `d3` gives Hipparcos
+        stars theirs), else position; see the module's docstring.
+        """
+        row_of_gj = self._rows_by_gliese(d3 or {})
         for role, table in tables.items():
             counts = {
                 "merged": 0,
@@ -303,21 +317,27 @@ class _Stars:
                 table["rv_kms"].tolist(),
                 strict=True,
             )
-            by_hd = self._find_by_hd(table)
-            found = self._find_without_hip(table, exclude=set(by_hd))
-            counts["matched_by_hd"] = counts["matched_by_position"] = 0
+            by_hd = self._find_by_identifier(table, self._rows_by_hd(), _hd_key)
+            by_gj = self._find_by_identifier(
+                table, row_of_gj, _gliese_key, exclude=set(by_hd.values())
+            )
+            by_number = {**by_gj, **by_hd}
+            steps = {  # in the order they are tried
+                "hd": by_hd,
+                "gj": by_gj,
+                "position": self._find_without_hip(table, exclude=set(by_number)),
+            }
+            counts.update({f"matched_by_{by}": 0 for by in steps})
             for index, (hip, ids, names, sptype, rv) in enumerate(rows):
                 row = self.row_of.get(hip)
                 how = "hip-number"
                 if hip == catalog.NO_ID:
-                    row, how = by_hd.get(index), "hd-number"
-                    if row is None:
-                        row, how = found.get(index), "position"
+                    by = next((b for b, found in steps.items() if index in found), "")
+                    row, how = steps[by].get(index) if by else None, _MERGE_RULE.get(by)
                     if row is None:
                         counts["no_hip"] += 1
                         self.sscore_only.setdefault(role, []).append(index)
                         continue
-                    by = "hd" if how == "hd-number" else "position"
                     counts[f"matched_by_{by}"] += 1
                 elif row is None:
                     counts["hip_not_in_hipparcos"] += 1
@@ -337,23 +357,43 @@ class _Stars:
                         counts["rv_conflict"] += 1
             _report_sscore(role, len(table["hip"]), counts, quality)
 
-    def _find_by_hd(self, table: dict) -> dict[int, int]:
-        """SSCore rows without a HIP number found in Hipparcos by their HD number.
+    def _rows_by_hd(self) -> dict[str, int]:
+        """Hipparcos rows by `HD n` key (built once)."""
+        if not hasattr(self, "_row_of_hd"):
+            hds = self.columns["hd"].tolist()
+            self._row_of_hd = {f"HD {hd}": i for i, hd in enumerate(hds) if hd > 0}
+        return self._row_of_hd
+
+    def _rows_by_gliese(self, d3: Mapping[int, dict[str, str]]) -> dict[str, int]:
+        """Hipparcos rows by Gliese key, from the GJ numbers d3-celestial gives them."""
+        out: dict[str, int] = {}
+        for hip, entry in d3.items():
+            key, row = _gliese_key(entry.get("gl") or ""), self.row_of.get(hip)
+            if key and row is not None:
+                out[key] = row
+        return out
+
+    def _find_by_identifier(
+        self,
+        table: dict,
+        row_of: Mapping[str, int],
+        key_of: Callable[[str], str | None],
+        exclude: set[int] = frozenset(),
+    ) -> dict[int, int]:
+        """SSCore rows without a HIP number found in Hipparcos by a catalogue number.
 
         Components of a double share an HD number (Sirius B is HD 48915 like
         Sirius A; GJ 15 A and B are both HD 1326), so the V magnitudes must agree
-        within `sscore_stars.MATCH_MAX_DELTA_V` and only one row may claim a star.
+        within `sscore_stars.MATCH_MAX_DELTA_V`, and only one row may claim a star
+        (none of the stars in `exclude`, claimed by an earlier step).
         """
-        if not hasattr(self, "_row_of_hd"):
-            hds = self.columns["hd"].tolist()
-            self._row_of_hd = {hd: i for i, hd in enumerate(hds) if hd > 0}
         vmag = self.columns["vmag"]
         claims: dict[int, list[int]] = {}
         for index in np.flatnonzero(table["hip"] == catalog.NO_ID).tolist():
             for identifier in table["ids"][index]:
-                found = _HD_TEXT.fullmatch(identifier)
-                row = self._row_of_hd.get(int(found[1])) if found else None
-                if row is None:
+                key = key_of(identifier)
+                row = row_of.get(key) if key else None
+                if row is None or row in exclude:
                     continue
                 v_sscore, v_hip = float(table["vmag"][index]), float(vmag[row])
                 close = abs(v_sscore - v_hip) <= sscore_stars.MATCH_MAX_DELTA_V
@@ -631,6 +671,18 @@ def _is_bayer(identifier: str) -> bool:
 def _catalogue_names(hip: int, hd: int | None) -> list[str]:
     """Return `HIP n` and, when known, `HD n`."""
     return [f"HIP {hip}"] + ([f"HD {hd}"] if hd else [])
+
+
+def _hd_key(identifier: str) -> str | None:
+    """`HD 48915` for any spacing of an HD identifier, else None."""
+    match = _HD_TEXT.fullmatch(identifier)
+    return f"HD {int(match[1])}" if match else None
+
+
+def _gliese_key(identifier: str) -> str | None:
+    """`GJ 820A` for any spacing of a Gliese identifier (d3 uses thin spaces)."""
+    match = _GJ_TEXT.fullmatch(identifier.replace("\u2009", " ").strip())
+    return f"GJ {match[1]}{match[2].upper()}" if match else None
 
 
 def _hd_number(text: str | None) -> int | None:
@@ -921,9 +973,12 @@ def _report_sscore(
     """Add one SSCore file's merge counts to the quality report."""
     prefix = role.replace("_", ".")
     descriptions = {
-        "merged": "rows merged onto a Hipparcos star (by HIP number or position)",
+        "merged": "rows merged onto a Hipparcos star (by HIP, HD or GJ number, or"
+        " position)",
         "matched_by_hd": "rows without a HIP number found in Hipparcos by HD"
         " number (with V agreeing within 1 mag)",
+        "matched_by_gj": "rows without a HIP number found in Hipparcos by the"
+        " Gliese number d3-celestial gives the star (with V agreeing within 1 mag)",
         "matched_by_position": "rows without a HIP number found in Hipparcos by"
         " J2000 position and V magnitude",
         "no_hip": "rows without a HIP number that Hipparcos lacks: systems of their"

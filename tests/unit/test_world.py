@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from batch_jobs import solar_system, tiles, world
 from chalicelib import designations
 from chalicelib.errors import SourceFormatError, SourceMissingError
+from tests.unit.conftest import DATA
 
 
 def _by_id(w: world.World) -> dict[str, dict]:
@@ -523,3 +525,43 @@ def test_real_sscore_rows_merge_by_hd_number_but_not_onto_a_brighter_component(
     sscore_ids = [s["system_id"] for s in real_world.systems if s["source"] == "sscore"]
     assert len(sscore_ids) == len(set(sscore_ids))
     assert {"sscore-g-41-14", "sscore-g-41-14-2"} <= set(sscore_ids)
+
+
+def _nearest_with_alpha_cen_a_as(tmp_path: Path, vmag: str) -> Path:
+    """The Nearest sample with Alpha Cen A's row stripped of its HIP and HD numbers
+    and moved by a degree, so that only its Gliese number (GJ 559A, which the d3
+    sample gives HIP 71683) can find it in Hipparcos."""
+    lines = (DATA / "sscore_nearest_sample.csv").read_text().splitlines()
+    out = []
+    for line in lines:
+        if "Rigil Kentaurus" in line:
+            line = line.replace("14 39 36.49,-60 50 02.4", "14 39 36.49,-59 50 02.4")
+            line = line.replace(";HD 128620", "").replace(";HIP 71683", "")
+            line = line.replace(",+0.01,+0.72,", f",{vmag},+0.72,")
+        out.append(line)
+    path = tmp_path / "nearest.csv"
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
+def test_an_sscore_row_without_hip_or_hd_merges_by_its_gliese_number(
+    sample_paths, tmp_path
+):
+    sample_paths["sscore_nearest"] = _nearest_with_alpha_cen_a_as(tmp_path, "+0.01")
+
+    merged = world.assemble_world(sample_paths)
+
+    assert merged.quality["sscore.nearest.matched_by_gj"]["count"] == 1
+    assert "gj-559a" not in _by_id(merged)  # not a second Alpha Cen A
+    assert "GJ 559A" in _by_id(merged)["hip-71683"]["names"]
+
+
+def test_a_gliese_number_does_not_merge_a_row_whose_magnitude_disagrees(
+    sample_paths, tmp_path
+):
+    sample_paths["sscore_nearest"] = _nearest_with_alpha_cen_a_as(tmp_path, "+3.50")
+
+    apart = world.assemble_world(sample_paths)
+
+    assert apart.quality["sscore.nearest.matched_by_gj"]["count"] == 0
+    assert "gj-559a" in _by_id(apart)
