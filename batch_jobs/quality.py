@@ -356,6 +356,39 @@ def screen_hipparcos(table: dict, path: Path, report: QualityReport) -> dict:
     return rows.result()
 
 
+def screen_hip2(table: dict, path: Path, report: QualityReport) -> dict:
+    """Apply the Hipparcos 2007 rules, for builds whose astrometry setting is hip2.
+
+    The reader already refuses positions outside the radian range. These rules
+    have no default limits (a hip_main build does not run them); set them in
+    `LB_QUALITY_LIMITS` to bound a hip2 build.
+    """
+    rows = SourceRows(table, path, "hip2", report, _hip_name)
+    rows.flag(
+        "duplicate_hip",
+        _duplicates(np.asarray(table["hip"])),
+        "rows repeating the HIP number of an earlier row (the first one is kept)",
+        KEPT_OUT,
+        {"hip": table["hip"]},
+    )
+    plx = rows.column("parallax_mas")
+    rows.flag(
+        "parallax_nonpositive",
+        plx <= 0,
+        "rows with parallax <= 0: the star is kept with no distance and no x, y, z",
+        "repaired: kept without distance",
+        {"parallax_mas": plx, "parallax_error_mas": table["parallax_error_mas"]},
+    )
+    rows.repair(
+        "parallax_implausible",
+        plx > MAX_PARALLAX_MAS,
+        f"parallaxes above {MAX_PARALLAX_MAS:g} mas (closer than 1 pc, nearer"
+        " than any star): kept with no distance",
+        ["parallax_mas"],
+    )
+    return rows.result()
+
+
 # SSCore ---------------------------------------------------------------------
 
 

@@ -22,8 +22,9 @@ when the V magnitudes agree, since components share numbers: Sirius B is HD
 only SSCore's own stars (`sscore_stars.system_id`). Where sources disagree,
 `provenance.FIELD_PRIORITY` decides (display name: d3-celestial, SSCore Nearest,
 SSCore Brightest; spectral type: Hipparcos, then SSCore; radial velocity: SSCore
-Nearest, the curated 10 pc sample, then Brightest), and every system and planet records per field which source and rule
-gave it under `provenance` (see `batch_jobs.provenance`).
+Nearest, the curated 10 pc sample, then Brightest), and every system and planet
+records per field which source and rule gave it under `provenance` (see
+`batch_jobs.provenance`).
 
 Besides the contract's keys a system carries `abs_vmag` (absolute V magnitude,
 which sets its brightness in the star tile) and `provenance`.
@@ -181,6 +182,8 @@ def assemble_world(
     planets = catalog.read_exoplanets(sources["exoplanets"])
     # The validation rules drop unusable rows and repair values before any use.
     hip = quality.screen_hipparcos(hip, sources["hip_main"], report)
+    if new_reduction is not None:
+        new_reduction = quality.screen_hip2(new_reduction, sources["hip2"], report)
     sscore = {
         role: quality.screen_sscore(table, sources[role], role, report)
         for role, table in sscore.items()
@@ -276,9 +279,6 @@ class _Stars:
             column[found] = np.asarray(table[name], dtype=np.float64)[rows[found]]
             c[name] = column
         self.from_hip2 = found
-        quality.add(
-            "hip2.rows", len(row_of), "rows read from the Hipparcos 2007 reduction"
-        )
         quality.add(
             "hip2.astrometry_used",
             int(found.sum()),

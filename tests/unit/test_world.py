@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from batch_jobs import quality as quality_rules
 from batch_jobs import solar_system, tiles, world
 from chalicelib import designations
 from chalicelib.errors import SourceFormatError, SourceMissingError
@@ -484,6 +485,23 @@ def test_hip2_setting_takes_astrometry_from_the_2007_reduction(sample_paths):
     vega = new["hip-91262"]  # not in the hip2 sample: hip_main's, and it says so
     assert vega["parallax_mas"] == old["hip-91262"]["parallax_mas"]
     assert _source_rule(vega, "parallax_mas") == ("hip_main", "not-in-hip2")
+
+
+def test_hip2_rows_are_screened_by_their_own_rules(sample_paths, tmp_path):
+    rows = (DATA / "hip2_sample.dat").read_text().splitlines()
+    copy = tmp_path / "hip2.dat"
+    copy.write_text("\n".join([*rows, rows[0]]) + "\n")  # Proxima twice
+
+    quality = world.assemble_world({**sample_paths, "hip2": copy}, "hip2").quality
+
+    nonpositive = quality["hip2.parallax_nonpositive"]
+    assert nonpositive["count"] == 1
+    assert nonpositive["samples"][0]["line"] == 3
+    assert nonpositive["samples"][0]["id"] == "HIP 45"
+    duplicate = quality["hip2.duplicate_hip"]
+    assert (duplicate["count"], duplicate["action"]) == (1, quality_rules.KEPT_OUT)
+    assert duplicate["samples"][0]["line"] == 4
+    assert quality["hip2.rows_kept"]["count"] == 3
 
 
 def test_hip2_setting_needs_a_hip2_file_and_a_known_setting(sample_paths):
