@@ -14,8 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib import schemas
-
 TITLE = "Local Bubble API"
 VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
@@ -78,7 +76,9 @@ class Operation:
     path: str
     operation_id: str
     summary: str
-    response: type[BaseModel]
+    # The name of the reply's model in `chalicelib.replies`, which is imported
+    # only when the document is built.
+    response: str
     query: type[BaseModel] | None = None
     path_model: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
@@ -151,7 +151,7 @@ def _operation(op: Operation) -> dict:
         "200": {
             "description": f"OK; cache: {op.cache}",
             "headers": {"ETag": {"schema": {"type": "string"}}},
-            "content": _json_content(op.response),
+            "content": _json_content(_reply_model(op.response)),
         }
     }
     if op.method == "get":
@@ -160,7 +160,7 @@ def _operation(op: Operation) -> dict:
     for status in sorted(set(op.errors) | {503}):
         responses[str(status)] = {
             "description": _ERROR_TEXT.get(status, "error"),
-            "content": _json_content(schemas.Error),
+            "content": _json_content(_reply_model("Error")),
         }
         if status in (429, 503):
             responses[str(status)]["headers"] = retry
@@ -178,13 +178,24 @@ def _operation(op: Operation) -> dict:
     return out
 
 
+def _reply_model(name: str) -> type[BaseModel]:
+    """The reply model called `name`; a name that is not one is a coding error."""
+    from chalicelib import replies
+
+    model = getattr(replies, name, None)
+    if not (isinstance(model, type) and issubclass(model, replies.Response)):
+        raise LookupError(f"no reply model {name!r} in chalicelib.replies")
+    return model
+
+
 @functools.lru_cache(maxsize=1)
 def document() -> dict:
     """The whole OpenAPI 3.1 document, built once per process."""
     # Imported here: only this route needs it, so cold starts skip it.
     from pydantic.json_schema import models_json_schema
 
-    models = {op.response for op in OPERATIONS} | {schemas.Error}
+    models = {_reply_model(op.response) for op in OPERATIONS}
+    models.add(_reply_model("Error"))
     models |= {op.body for op in OPERATIONS if op.body is not None}
     ordered = sorted(models, key=lambda m: m.__name__)
     _, defs = models_json_schema(

@@ -1,7 +1,6 @@
-"""Request and response models of the operations routes, for validation and docs.
+"""Request models of the operations routes: bodies, queries and paths.
 
-Job views are wide and grow with the job runner, so the models name the fields
-clients rely on and allow the rest (`schemas.Response` permits extra fields).
+Their replies are described in `chalicelib.replies`.
 """
 
 from __future__ import annotations
@@ -9,64 +8,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from chalicelib.schemas import Response
-
-JOB_STATES = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-
-
-class JobAttempt(Response):
-    """One attempt of a job."""
-
-    attempt: int
-    state: JOB_STATES
-    started_at: str | None = None
-    finished_at: str | None = None
-    error: str | None = None
-
-
-class JobView(Response):
-    """A job with every attempt. Without an API key the answer leaves out the
-    parameters, idempotency key, runner ids and log and result pointers."""
-
-    job_id: str
-    job_type: str
-    state: JOB_STATES
-    progress: float
-    step: str | None = None
-    attempts: int
-    error: str | None = None
-    result: dict[str, Any] | None = None
-    history: list[JobAttempt]
-    params: dict[str, Any] | None = Field(None, description="only with an API key")
-
-
-class JobPage(Response):
-    """A page of jobs, newest first."""
-
-    jobs: list[JobView]
-    next_cursor: str | None = None
-
-
-class JobStarted(Response):
-    """The job `POST /jobs` started, or the one its idempotency key names."""
-
-    job: JobView
-    created: bool
-
-
-class Kpis(Response):
-    """Start-up success rate, error rate and duration p50/p95 per job type."""
-
-    by_type: dict[str, Any]
-
-
-class OpsBuilds(Response):
-    """The active build and the previous one."""
-
-    active: dict[str, Any] | None = None
-    previous: dict[str, Any] | None = None
-    switched_at: str | None = None
 
 
 class StartJob(BaseModel):

@@ -11,7 +11,7 @@ from chalice import Blueprint
 
 from chalicelib import simulations
 from chalicelib.api import json_response, parse_path, parse_query, public_route
-from chalicelib.sim_schemas import HealthQuery, RunHealth, RunPath
+from chalicelib.sim_schemas import HealthQuery, RunPath
 
 health_routes = Blueprint(__name__)
 
@@ -21,7 +21,7 @@ health_routes = Blueprint(__name__)
     "/sim/runs/{run_id}/health",
     operation_id="getSimRunHealth",
     summary="A simulation run's health per tick (wall time, counts, invariants)",
-    response=RunHealth,
+    response="RunHealth",
     query=HealthQuery,
     path_model=RunPath,
     errors=(400, 404, 405),

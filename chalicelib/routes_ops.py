@@ -80,7 +80,7 @@ def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | Non
 
 _document(
     "get", "/jobs", "listJobs", "Jobs, newest first",
-    response=ops_schemas.JobPage, query=ops_schemas.JobsQuery,
+    response="JobPage", query=ops_schemas.JobsQuery,
     errors=(400, 401, 405), extra=openapi.OPTIONAL_KEY,
 )  # fmt: skip
 
@@ -106,7 +106,7 @@ def list_jobs() -> Response:
 
 _document(
     "get", "/jobs/{job_id}", "getJob", "One job with every attempt",
-    response=ops_schemas.JobView, path_model=ops_schemas.JobPath,
+    response="JobView", path_model=ops_schemas.JobPath,
     errors=(401, 404, 405), extra=openapi.OPTIONAL_KEY,
 )  # fmt: skip
 
@@ -123,7 +123,7 @@ _document(
     "post", "/jobs", "startJob",
     "Queue a job and launch its runner (operator); a repeated idempotency key "
     "returns the first job",
-    response=ops_schemas.JobStarted, body=ops_schemas.StartJob,
+    response="JobStarted", body=ops_schemas.StartJob,
     errors=(400, 401, 403, 405, 413, 415), extra=openapi.REQUIRES_KEY,
 )  # fmt: skip
 
@@ -148,7 +148,7 @@ def start_job() -> Response:
 _document(
     "post", "/jobs/{job_id}/cancel", "cancelJob",
     "Cancel a queued or running job, or a pending retry (operator)",
-    response=ops_schemas.JobView, path_model=ops_schemas.JobPath,
+    response="JobView", path_model=ops_schemas.JobPath,
     errors=(401, 403, 404, 405, 409), extra=openapi.REQUIRES_KEY,
 )  # fmt: skip
 
@@ -165,7 +165,7 @@ def cancel_job(job_id: str) -> Response:
 _document(
     "post", "/jobs/{job_id}/retry", "retryJob",
     "Queue a failed or cancelled job again as its next attempt (operator)",
-    response=ops_schemas.JobView, path_model=ops_schemas.JobPath,
+    response="JobView", path_model=ops_schemas.JobPath,
     errors=(401, 403, 404, 405, 409), extra=openapi.REQUIRES_KEY,
 )  # fmt: skip
 
@@ -181,7 +181,7 @@ def retry_job(job_id: str) -> Response:
 
 _document(
     "get", "/ops/kpis", "getKpis", "Job KPIs per type over the last `days`",
-    response=ops_schemas.Kpis, query=ops_schemas.KpisQuery,
+    response="Kpis", query=ops_schemas.KpisQuery,
 )  # fmt: skip
 
 
@@ -219,7 +219,7 @@ def _summary(record: BuildRecord) -> dict:
 
 _document(
     "get", "/ops/builds", "getOpsBuilds", "The active build and the previous one",
-    response=ops_schemas.OpsBuilds, errors=(405,),
+    response="OpsBuilds", errors=(405,),
 )  # fmt: skip
 
 

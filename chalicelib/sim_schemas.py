@@ -1,17 +1,17 @@
-"""Pydantic models of the simulation routes' inputs and outputs.
+"""Pydantic models of the simulation routes' inputs.
 
 Kept apart from `chalicelib.schemas` (the world's routes) and built on its
-bases, so the same rules hold: query models refuse unknown parameters, response
-models stay open, and `chalicelib.openapi` documents both.
+bases, so the same rules hold: query models refuse unknown parameters. Their
+replies are described in `chalicelib.replies`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from chalicelib.schemas import Page, PageQuery, Query, Response
+from chalicelib.schemas import PageQuery, Query
 
 MAX_SIM_LIMIT = 100  # chalicelib.simulations.MAX_LIMIT
 MAX_TICK = 1_000_000  # batch_jobs.simulation.MAX_TICKS
@@ -79,144 +79,6 @@ class TickPath(RunPath):
     tick: TickNumber = Field(description="a tick the run has recorded (from 2)")
 
 
-# Responses.
-
-
-class PlanetPosition(Response):
-    """One planet's position at the epoch; null where an element is unknown."""
-
-    name: str
-    x_au: float | None
-    y_au: float | None
-    z_au: float | None
-    assumed: list[str] | None = Field(
-        None, description="elements the catalogue lacks, given assumed values"
-    )
-    unknown: list[str] | None = Field(
-        None, description="elements missing, so no position is given"
-    )
-
-
-class Orbits(Response):
-    """A system's planet positions at an epoch, in AU in the host's frame."""
-
-    build_id: str
-    system_id: str
-    epoch_jd: float
-    frame: str
-    assumptions: str
-    planets: list[PlanetPosition]
-
-
-class Encounter(Response):
-    """A star's closest approach to the Sun under linear motion."""
-
-    rank: int
-    system_id: str
-    name: str
-    t_min_yr: float = Field(description="years from the build's epoch; < 0 is past")
-    d_min_pc: float
-    dist_now_pc: float
-    rv_kms: float
-    speed_kms: float
-
-
-class EncounterPage(Page):
-    """A page of closest approaches to the Sun, nearest first."""
-
-    build_id: str
-    items: list[Encounter]
-
-
-class PairEncounter(Response):
-    """Two stars' closest approach to each other within the job's horizon."""
-
-    rank: int
-    system_id_a: str
-    name_a: str
-    system_id_b: str
-    name_b: str
-    t_min_yr: float = Field(description="years from the build's epoch; < 0 is past")
-    d_min_pc: float
-    separation_now_pc: float
-    relative_speed_kms: float
-
-
-class PairEncounterPage(Page):
-    """A page of close approaches between pairs of stars, nearest first."""
-
-    build_id: str
-    items: list[PairEncounter]
-
-
-RunState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-
-
-class SimRun(Response):
-    """A simulation run: inputs, progress, summary and health."""
-
-    run_id: str
-    build_id: str
-    ruleset_version: str
-    seed: int
-    backend: str
-    params: dict[str, Any]
-    state: RunState
-    ticks: int
-    snapshot_every: int
-    last_tick: int
-    last_snapshot_tick: int | None
-    attempts: int
-    created_at: str
-    updated_at: str
-    world: dict[str, Any] | None
-    summary: dict[str, Any] | None
-    health: dict[str, Any] | None
-    shadow: dict[str, Any] | None
-    profile_key: str | None
-    error: str | None
-
-
-class SimRunPage(Page):
-    """A page of runs, newest first."""
-
-    items: list[SimRun]
-
-
-class SimTick(Response):
-    """One tick's counts and health."""
-
-    run_id: str
-    tick: int
-    time_yr: float
-    wall_ms: float
-    counts: dict[str, Any]
-    invariants_ok: bool
-    failures: list[str]
-    shadow: dict[str, Any] | None
-    snapshot_key: str | None
-
-
-class Playback(Response):
-    """What a client needs to play a finished run back (format playback-v1)."""
-
-    format: Literal["playback-v1"]
-    run_id: str
-    build_id: str
-    ruleset: str
-    seed: int
-    tick_years: float = Field(description="years per tick; tick t is at (t-1) ticks")
-    n_ticks: int = Field(description="the run's last tick")
-    settled_counts: list[int] = Field(description="settled systems per snapshot tick")
-    snapshot_ticks: list[int]
-    intervals: dict[str, list[list[float | None]]] = Field(
-        description=(
-            "per system id, its settled spans [start, end] in years from the run's "
-            "start; end is null when the settlement outlived the run"
-        )
-    )
-
-
 MAX_HEALTH_POINTS = 1000
 
 
@@ -226,27 +88,3 @@ class HealthQuery(Query):
     points: int = Field(
         default=200, ge=2, le=MAX_HEALTH_POINTS, description="largest number of points"
     )
-
-
-class TickPoint(Response):
-    """One tick of the series."""
-
-    tick: int
-    time_yr: float
-    wall_ms: float
-    settled: int | None
-    settleable: int | None
-    in_flight: int | None
-    invariants_ok: bool
-
-
-class RunHealth(Response):
-    """A run's state, its health totals and its ticks as a thinned series."""
-
-    run_id: str
-    state: str
-    ticks: int
-    last_tick: int
-    totals: dict | None = Field(description="the run's health totals")
-    ticks_recorded: int
-    points: list[TickPoint]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +89,22 @@ def test_site_build_renders_the_api_page_and_its_document(tmp_path, document):
     assert "/builds/{build_ref}/systems" in page
     assert "https://api.example.test/openapi.json" in page
     assert json.loads((out / "openapi.json").read_text()) == document
+
+
+def test_the_app_imports_without_the_reply_models():
+    # A cold Lambda answering a read must not pay for the models that only
+    # describe replies in the document.
+    probe = (
+        "import sys, app; "
+        "print('chalicelib.replies' in sys.modules, 'boto3' in sys.modules)"
+    )
+    env = {**os.environ, "LB_STAGE": "local", "AWS_XRAY_SDK_ENABLED": "false"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["False", "False"]
