@@ -267,28 +267,9 @@ def _hip_name(table: dict, i: int) -> str:
     return f"HIP {int(table['hip'][i])}"
 
 
-def screen_hipparcos(table: dict, path: Path, report: QualityReport) -> dict:
-    """Apply the Hipparcos rules; return the rows kept, with repairs made.
-
-    Adds a boolean `speed_unphysical` column: those stars keep their proper
-    motion but get no space velocity.
-    """
-    rows = SourceRows(table, path, "hip", report, _hip_name)
-    ra, dec = rows.column("ra_deg"), rows.column("dec_deg")
-    rows.flag(
-        "position_missing",
-        ~(np.isfinite(ra) & np.isfinite(dec)),
-        "rows without RA/Dec (no astrometric solution)",
-        KEPT_OUT,
-        {"ra_deg": ra, "dec_deg": dec},
-    )
-    rows.flag(
-        "position_out_of_range",
-        _outside(ra, 0.0, 360.0) | (ra == 360.0) | _outside(dec, -90.0, 90.0),
-        "rows with RA outside [0, 360) or Dec outside [-90, 90] degrees",
-        KEPT_OUT,
-        {"ra_deg": ra, "dec_deg": dec},
-    )
+def _screen_hip_numbers_and_parallaxes(rows: SourceRows) -> None:
+    """The rules both Hipparcos releases share: repeated HIP numbers and parallaxes."""
+    table = rows.table
     rows.flag(
         "duplicate_hip",
         _duplicates(np.asarray(table["hip"])),
@@ -320,6 +301,31 @@ def screen_hipparcos(table: dict, path: Path, report: QualityReport) -> dict:
         " than any star): kept with no distance",
         ["parallax_mas"],
     )
+
+
+def screen_hipparcos(table: dict, path: Path, report: QualityReport) -> dict:
+    """Apply the Hipparcos rules; return the rows kept, with repairs made.
+
+    Adds a boolean `speed_unphysical` column: those stars keep their proper
+    motion but get no space velocity.
+    """
+    rows = SourceRows(table, path, "hip", report, _hip_name)
+    ra, dec = rows.column("ra_deg"), rows.column("dec_deg")
+    rows.flag(
+        "position_missing",
+        ~(np.isfinite(ra) & np.isfinite(dec)),
+        "rows without RA/Dec (no astrometric solution)",
+        KEPT_OUT,
+        {"ra_deg": ra, "dec_deg": dec},
+    )
+    rows.flag(
+        "position_out_of_range",
+        _outside(ra, 0.0, 360.0) | (ra == 360.0) | _outside(dec, -90.0, 90.0),
+        "rows with RA outside [0, 360) or Dec outside [-90, 90] degrees",
+        KEPT_OUT,
+        {"ra_deg": ra, "dec_deg": dec},
+    )
+    _screen_hip_numbers_and_parallaxes(rows)
     low, high = V_RANGE["hip_main"]
     rows.repair(
         "magnitude_implausible",
@@ -346,7 +352,7 @@ def screen_hipparcos(table: dict, path: Path, report: QualityReport) -> dict:
         "repaired: velocity withheld (no U, V, W)",
         {
             "tangential_speed_kms": np.round(speed, 1),
-            "parallax_mas": plx,
+            "parallax_mas": table["parallax_mas"],
             "parallax_error_mas": table["parallax_error_mas"],
             "pmra_mas_yr": table["pmra_mas_yr"],
             "pmdec_mas_yr": table["pmdec_mas_yr"],
@@ -364,28 +370,7 @@ def screen_hip2(table: dict, path: Path, report: QualityReport) -> dict:
     `LB_QUALITY_LIMITS` to bound a hip2 build.
     """
     rows = SourceRows(table, path, "hip2", report, _hip_name)
-    rows.flag(
-        "duplicate_hip",
-        _duplicates(np.asarray(table["hip"])),
-        "rows repeating the HIP number of an earlier row (the first one is kept)",
-        KEPT_OUT,
-        {"hip": table["hip"]},
-    )
-    plx = rows.column("parallax_mas")
-    rows.flag(
-        "parallax_nonpositive",
-        plx <= 0,
-        "rows with parallax <= 0: the star is kept with no distance and no x, y, z",
-        "repaired: kept without distance",
-        {"parallax_mas": plx, "parallax_error_mas": table["parallax_error_mas"]},
-    )
-    rows.repair(
-        "parallax_implausible",
-        plx > MAX_PARALLAX_MAS,
-        f"parallaxes above {MAX_PARALLAX_MAS:g} mas (closer than 1 pc, nearer"
-        " than any star): kept with no distance",
-        ["parallax_mas"],
-    )
+    _screen_hip_numbers_and_parallaxes(rows)
     return rows.result()
 
 
