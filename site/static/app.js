@@ -698,9 +698,8 @@ class StarMap {
     this.controls.update();
     canvas.addEventListener('keydown', (event) => this.onKey(event));
 
-    this.scene.add(new THREE.LineSegments(ringGeometry(), new THREE.LineBasicMaterial({
-      vertexColors: true, transparent: true, opacity: 0.6, depthWrite: false,
-    })));
+    // The rings and the line to the Galactic centre join after the first frame:
+    // their shader is one more to compile before it (see addGuides).
     this.marker = this.makeMarker();
     this.scene.add(this.marker);
     this.starMaterial = this.makeStarMaterial();
@@ -859,6 +858,14 @@ class StarMap {
   setHighlight(mask) {
     this.highlight = mask;
     if (this.starUniforms) this.starUniforms.highlight.value = mask;
+    this.dirty = true;
+  }
+
+  /** The rings in the Galactic plane and the line to the Galactic centre. */
+  addGuides() {
+    this.scene.add(new THREE.LineSegments(ringGeometry(), new THREE.LineBasicMaterial({
+      vertexColors: true, transparent: true, opacity: 0.6, depthWrite: false,
+    })));
     this.dirty = true;
   }
 
@@ -1041,6 +1048,7 @@ class StarMap {
       performance.mark('lb-first-frame');
       performance.measure('lb-first-render', { start: 0, end: 'lb-first-frame' });
       measureFirstRenderPhases();
+      this.addGuides();
       this.onFirstFrame();
     }
     this.placeLabel();
