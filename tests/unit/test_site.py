@@ -169,6 +169,21 @@ def test_tile_and_ids_are_written_under_the_build(tmp_path, tile, node_modules):
     assert body["data-star-count"] == "4"
 
 
+def test_page_preloads_the_tile_and_reads_it_before_the_modules_run(
+    tmp_path, tile, node_modules
+):
+    html = build(tmp_path / "www", tile, node_modules).read_text(encoding="utf-8")
+
+    preload = re.search(r'<link rel="preload" href="([^"]+)" as="fetch"', html)
+    assert preload and preload[1] == f"data/{BUILD_ID}/stars.bin"
+    # The inline reader sits after the map canvas (it needs the body's tile URL)
+    # and is a classic script, run as the parser meets it, not deferred.
+    early = html.index("window.localBubbleEarly =")
+    assert html.index('id="star-map"') < early
+    assert html.rfind("<script>", 0, early) > html.index('id="star-map"')
+    assert "document.body.dataset.starsUrl" in html[early:]
+
+
 def test_page_has_the_elements_tests_and_scripts_look_for(tmp_path, tile, node_modules):
     refs = parse(build(tmp_path / "www", tile, node_modules))
 
