@@ -13,6 +13,14 @@ root: a page cached before a switch may still ask for them.
 A target is a local folder (`FolderTarget`, what `devenv serve` serves) or a
 bucket behind CloudFront (`BucketTarget`, which asks the CDN to forget the
 paths that changed).
+
+The site build writes a gzip copy (`name.gz`) beside each text and tile file.
+The local server sends that copy, with `Content-Encoding: gzip`, to a browser
+asking for `name`; a bucket cannot choose per request, so a bucket's live
+`name` object holds the gzip bytes with `Content-Encoding: gzip` and the plain
+file's `Content-Type`, and the browser gets the same bytes from either (every
+browser accepts gzip). The releases kept under `releases/` hold the files as
+the build wrote them, `.gz` copies included.
 """
 
 from __future__ import annotations
@@ -20,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import mimetypes
 import os
 import tempfile
 import uuid
@@ -30,6 +37,7 @@ from pathlib import Path
 from typing import Protocol
 
 from batch_jobs.site import BUILD_MARKER
+from batch_jobs.site_data import GZIP_SUFFIX, content_type
 from chalicelib.errors import LocalBubbleError, NotFound
 from chalicelib.storage import ObjectStore
 
@@ -69,6 +77,10 @@ class SiteTarget(Protocol):
 
     def write(self, key: str, body: bytes) -> None: ...
 
+    def write_live(self, path: str, body: bytes, packed: bytes | None) -> list[str]:
+        """Serve `body` at `path` (`packed`: its gzip copy); return the keys written."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
     def invalidate(self, paths: list[str]) -> None: ...
@@ -103,6 +115,14 @@ class FolderTarget:
         with os.fdopen(handle, "wb") as out:
             out.write(body)
         os.replace(temp, path)
+
+    def write_live(self, path: str, body: bytes, packed: bytes | None) -> list[str]:
+        """The file and its `.gz` copy, which the local server picks by request."""
+        self.write(path, body)
+        if packed is None:
+            return [path]
+        self.write(path + GZIP_SUFFIX, packed)
+        return [path, path + GZIP_SUFFIX]
 
     def delete(self, key: str) -> None:
         """Remove a file and the folders it leaves empty, as a bucket would."""
@@ -145,10 +165,25 @@ class BucketTarget:
         return self.store.get(self.bucket, key)
 
     def write(self, key: str, body: bytes) -> None:
-        content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        """Store exactly `body` (a kept `.gz` copy is an archive, not an encoding)."""
+        kind = "application/gzip" if key.endswith(GZIP_SUFFIX) else content_type(key)
         self.store.client.put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type
+            Bucket=self.bucket, Key=key, Body=body, ContentType=kind
         )
+
+    def write_live(self, path: str, body: bytes, packed: bytes | None) -> list[str]:
+        """One object: the gzip copy where there is one, with the headers to decode it.
+
+        A bucket (and CloudFront before it) sends an object's stored headers as
+        they are, so the browser asking for `path` gets what the local server
+        sends it.
+        """
+        headers = {"ContentType": content_type(path)}
+        if packed is not None:
+            body = packed
+            headers["ContentEncoding"] = "gzip"
+        self.store.client.put_object(Bucket=self.bucket, Key=path, Body=body, **headers)
+        return [path]
 
     def delete(self, key: str) -> None:
         self.store.client.delete_object(Bucket=self.bucket, Key=key)
@@ -305,12 +340,9 @@ def activate(target: SiteTarget, version: str) -> dict:
             )
         bodies[path] = body
     changed = []
-    for path, body in bodies.items():
-        target.write(path, body)
-        changed.append(path)
-    stale = sorted(
-        k for k in live - release.files.keys() if not k.startswith(KEPT_PREFIXES)
-    )
+    for path, body, packed in _live_files(bodies):
+        changed += target.write_live(path, body, packed)
+    stale = sorted(k for k in live - set(changed) if not k.startswith(KEPT_PREFIXES))
     for key in stale:
         target.delete(key)
     new_pointer = {
@@ -338,6 +370,20 @@ def rollback(target: SiteTarget) -> dict:
             "no earlier site release was live here; publish one before rolling back"
         )
     return activate(target, pointer["previous"])
+
+
+def _live_files(bodies: dict[str, bytes]) -> list[tuple[str, bytes, bytes | None]]:
+    """(path, body, gzip copy or None) per served file, in the order given.
+
+    A `.gz` file beside its plain file is that file's compressed copy, not a
+    file of its own.
+    """
+    files = []
+    for path, body in bodies.items():
+        if path.endswith(GZIP_SUFFIX) and path[: -len(GZIP_SUFFIX)] in bodies:
+            continue
+        files.append((path, body, bodies.get(path + GZIP_SUFFIX)))
+    return files
 
 
 def _find_manifest(target: SiteTarget, version: str) -> dict | None:

@@ -39,7 +39,6 @@ function readConfig(body) {
   return {
     apiUrl: (data.apiUrl || '').replace(/\/+$/, ''),
     buildId: data.buildId,
-    starsUrl: data.starsUrl,
     idsUrl: data.idsUrl,
     flagsUrl: data.flagsUrl || '',
     velocityUrl: data.velocityUrl || '',
@@ -417,10 +416,15 @@ const KEY_PAN_FRACTION = 0.08;
 const KEY_ZOOM = 0.8;
 const PLAYBACK_MS = 20000;
 const FAR = 1e30;
+/* Per-star layers before they load: no flags, no motion, never settled. The
+ * first frame draws with these constants instead of 1.6 MB of zeros. */
+const LAYER_DEFAULTS = { flags: [0], velocity: [0, 0, 0], settled: [FAR, FAR] };
 
 const STAR_VERTEX = /* glsl */ `
-  attribute vec3 starColor;
-  attribute float brightness;
+  // Red, green, blue and brightness, the tile's 4 bytes read as one normalised
+  // vec4: a format every GPU reads as it is (a 3-byte colour is converted by some
+  // WebGL back ends, SwiftShader's among them, at the first draw).
+  attribute vec4 starLook;
   attribute float flags;
   attribute vec3 velocity;
   attribute vec2 settled;
@@ -433,6 +437,8 @@ const STAR_VERTEX = /* glsl */ `
   varying float vSize;
   float bit(float value, float b) { return mod(floor(value / b + 0.5 / 256.0), 2.0); }
   void main() {
+    vec3 starColor = starLook.rgb;
+    float brightness = starLook.a;
     vec3 moved = position + velocity * (${glsl(VELOCITY_UNIT_KMS)} * ${PC_PER_YEAR_PER_KMS.toExponential(7)} * years);
     vec4 mvPosition = modelViewMatrix * vec4(moved, 1.0);
     float depth = max(-mvPosition.z, 1e-4);
@@ -673,6 +679,7 @@ class StarMap {
     this.onLost = () => {};
 
     this.renderer = new THREE.WebGLRenderer({ canvas, context });
+    performance.mark('lb-renderer-ready');
     this.renderer.setClearColor(BACKGROUND, 1);
     this.scene = new THREE.Scene();
     this.camera = new THREE.PerspectiveCamera(55, 1, 0.005, 200000);
@@ -691,9 +698,8 @@ class StarMap {
     this.controls.update();
     canvas.addEventListener('keydown', (event) => this.onKey(event));
 
-    this.scene.add(new THREE.LineSegments(ringGeometry(), new THREE.LineBasicMaterial({
-      vertexColors: true, transparent: true, opacity: 0.6, depthWrite: false,
-    })));
+    // The rings and the line to the Galactic centre join after the first frame:
+    // their shader is one more to compile before it (see addGuides).
     this.marker = this.makeMarker();
     this.scene.add(this.marker);
     this.starMaterial = this.makeStarMaterial();
@@ -708,6 +714,8 @@ class StarMap {
     this.renderer.render(this.scene, this.camera);
     this.scene.remove(standIn);
     standIn.geometry.dispose();
+    // The GPU process may still be compiling: what is left shows in 'gpu-draw'.
+    performance.mark('lb-shader-warmed');
 
     window.addEventListener('resize', () => this.resize());
     canvas.addEventListener('pointerdown', (event) => {
@@ -725,24 +733,32 @@ class StarMap {
     requestAnimationFrame(frame);
   }
 
-  /** Fetch the tile and draw it at once; the ids follow (picking, search need them). */
-  async load(starsUrl, idsUrl) {
-    const idsPromise = fetchOk(idsUrl).then((response) => response.json());
-    idsPromise.catch(() => {}); // reported below, after the tile
-    const buffer = await fetchOk(starsUrl).then((response) => response.arrayBuffer());
+  /** Draw the tile as soon as its bytes are here; the ids follow (picking and
+   * search need them, the first frame does not). `tileBuffer` is a promise of
+   * the tile's ArrayBuffer, started by the page before this module loaded. */
+  async load(tileBuffer, idsUrl) {
+    // Fetched now, parsed after the first frame (the JSON parse is not free).
+    const idsResponse = fetchOk(idsUrl);
+    idsResponse.catch(() => {}); // reported below, after the tile
+    const buffer = await tileBuffer;
     performance.mark('lb-tile-loaded');
     const tile = parseTile(buffer);
+    performance.mark('lb-tile-parsed');
     this.tile = tile;
     this.points = this.makeStars(tile);
+    performance.mark('lb-stars-built');
     this.scene.add(this.points);
     this.dirty = true;
-    const ids = await idsPromise;
+    this.frame(performance.now());
+    const ids = await idsResponse.then((response) => response.json());
+    performance.mark('lb-ids-parsed');
     if (!Array.isArray(ids) || ids.length !== tile.count) {
       const named = Array.isArray(ids) ? ids.length : 'no';
       throw new Error(`the tile has ${tile.count} stars but ${named} ids`);
     }
     this.ids = ids;
     ids.forEach((id, index) => this.indexById.set(id, index));
+    performance.mark('lb-ids-indexed');
     this.dirty = true;
     return tile.count;
   }
@@ -752,12 +768,9 @@ class StarMap {
     const positions = new THREE.InterleavedBuffer(tile.floats, STAR_BYTES / 4);
     const bytes = new THREE.InterleavedBuffer(tile.bytes, STAR_BYTES);
     geometry.setAttribute('position', new THREE.InterleavedBufferAttribute(positions, 3, 0));
-    geometry.setAttribute('starColor', new THREE.InterleavedBufferAttribute(bytes, 3, 12, true));
-    geometry.setAttribute('brightness', new THREE.InterleavedBufferAttribute(bytes, 1, 15, true));
-    // Layers loaded later start empty: no flags, no motion, never settled.
-    geometry.setAttribute('flags', new THREE.Uint8BufferAttribute(new Uint8Array(tile.count), 1));
-    geometry.setAttribute('velocity', new THREE.Int16BufferAttribute(new Int16Array(3 * tile.count), 3));
-    geometry.setAttribute('settled', new THREE.Float32BufferAttribute(new Float32Array(2 * tile.count).fill(FAR), 2));
+    geometry.setAttribute('starLook', new THREE.InterleavedBufferAttribute(bytes, 4, 12, true));
+    // Layers loaded later (flags, velocity, settled) are absent until they arrive:
+    // the material's default values stand in for them (LAYER_DEFAULTS).
     const points = new THREE.Points(geometry, this.starMaterial);
     points.frustumCulled = false;
     points.renderOrder = 1;
@@ -771,7 +784,7 @@ class StarMap {
       years: { value: this.years },
       highlight: { value: this.highlight },
     };
-    return new THREE.ShaderMaterial({
+    const material = new THREE.ShaderMaterial({
       uniforms: this.starUniforms,
       vertexShader: STAR_VERTEX,
       fragmentShader: STAR_FRAGMENT,
@@ -780,12 +793,20 @@ class StarMap {
       depthWrite: false,
       blending: THREE.AdditiveBlending,
     });
+    material.defaultAttributeValues = { ...material.defaultAttributeValues, ...LAYER_DEFAULTS };
+    return material;
   }
 
-  replaceAttribute(name, array) {
-    const attribute = this.points.geometry.getAttribute(name);
-    attribute.array.set(array);
-    attribute.needsUpdate = true;
+  /** Give the stars a layer's per-star values (a new attribute the first time). */
+  replaceAttribute(name, array, itemSize) {
+    const geometry = this.points.geometry;
+    const attribute = geometry.getAttribute(name);
+    if (attribute) {
+      attribute.array.set(array);
+      attribute.needsUpdate = true;
+    } else {
+      geometry.setAttribute(name, new THREE.BufferAttribute(array, itemSize));
+    }
     this.dirty = true;
   }
 
@@ -794,12 +815,12 @@ class StarMap {
       throw new Error(`the flags tile has ${flags.length} stars, the star tile ${this.tile.count}`);
     }
     this.flags = flags;
-    this.replaceAttribute('flags', flags);
+    this.replaceAttribute('flags', flags, 1);
   }
 
   setVelocities(velocities) {
     this.velocities = velocities;
-    this.replaceAttribute('velocity', velocities);
+    this.replaceAttribute('velocity', velocities, 3);
   }
 
   /** Settled intervals by system id: {id: [[start, end|null], ...]} in years. The
@@ -821,7 +842,7 @@ class StarMap {
       if (pairs.length > 1) this.resettled.push({ index, pairs });
       matched += 1;
     }
-    this.replaceAttribute('settled', spans);
+    this.replaceAttribute('settled', spans, 2);
     this.pickSettledSpans();
     return matched;
   }
@@ -855,6 +876,14 @@ class StarMap {
   setHighlight(mask) {
     this.highlight = mask;
     if (this.starUniforms) this.starUniforms.highlight.value = mask;
+    this.dirty = true;
+  }
+
+  /** The rings in the Galactic plane and the line to the Galactic centre. */
+  addGuides() {
+    this.scene.add(new THREE.LineSegments(ringGeometry(), new THREE.LineBasicMaterial({
+      vertexColors: true, transparent: true, opacity: 0.6, depthWrite: false,
+    })));
     this.dirty = true;
   }
 
@@ -1026,14 +1055,18 @@ class StarMap {
     if (!this.dirty) return;
     this.dirty = false;
     if (this.selected >= 0) this.positionOf(this.selected, this.marker.position);
+    if (this.tile && !this.firstFrameDrawn) performance.mark('lb-first-draw-start');
     this.renderer.render(this.scene, this.camera);
     if (this.tile && !this.firstFrameDrawn) {
       this.firstFrameDrawn = true;
+      performance.mark('lb-first-draw-issued');
       // Reading a pixel waits for the GPU: the mark is when the stars are drawn.
       const gl = this.renderer.getContext();
       gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
       performance.mark('lb-first-frame');
       performance.measure('lb-first-render', { start: 0, end: 'lb-first-frame' });
+      measureFirstRenderPhases();
+      this.addGuides();
       this.onFirstFrame();
     }
     this.placeLabel();
@@ -1103,6 +1136,33 @@ class StarMap {
       }
     }
     return best;
+  }
+}
+
+/* The steps to the first frame, as Performance API measures `lb-phase-<name>`
+ * between the marks the client sets on the way (all on the page's main thread;
+ * the tile's download and gzip decoding are in its Resource Timing entry).
+ * 'gpu-draw' is the wait for the GPU (SwiftShader: the CPU) to finish the frame,
+ * shader code generation included. */
+const FIRST_RENDER_PHASES = [
+  ['scripts', null, 'lb-script-start'], // page, three.js and app.js fetched and run
+  ['context', 'lb-script-start', 'lb-context-ready'], // the WebGL 2 context
+  ['renderer', 'lb-context-ready', 'lb-renderer-ready'], // three.js renderer set-up
+  ['shader-warm', 'lb-renderer-ready', 'lb-shader-warmed'], // scene and shader compile
+  ['tile-wait', 'lb-shader-warmed', 'lb-tile-loaded'], // the tile's bytes, if not here yet
+  ['tile-parse', 'lb-tile-loaded', 'lb-tile-parsed'], // typed arrays over the bytes
+  ['buffers', 'lb-tile-parsed', 'lb-stars-built'], // geometry and attributes
+  ['draw-calls', 'lb-first-draw-start', 'lb-first-draw-issued'], // upload and draw calls
+  ['gpu-draw', 'lb-first-draw-issued', 'lb-first-frame'], // until the pixels are there
+];
+
+function measureFirstRenderPhases() {
+  for (const [name, start, end] of FIRST_RENDER_PHASES) {
+    try {
+      performance.measure(`lb-phase-${name}`, start ? { start, end } : { start: 0, end });
+    } catch (error) {
+      console.warn(`first-render phase ${name} not measured:`, error.message);
+    }
   }
 }
 
@@ -1313,6 +1373,7 @@ function startMap(config) {
   const canvas = document.getElementById('star-map');
   const stats = document.getElementById('map-stats');
   const context = webgl2Context(canvas);
+  performance.mark('lb-context-ready');
   if (!context) {
     canvas.hidden = true;
     showMapMessage(
@@ -1357,7 +1418,9 @@ function startMap(config) {
     document.body.dataset.mapState = 'ready';
     controls.loadPlayback();
   };
-  map.load(config.starsUrl, config.idsUrl).then((count) => {
+  // The page started reading the tile before this module arrived
+  // (_early_start.html.j2).
+  map.load(window.localBubbleEarly.tile, config.idsUrl).then((count) => {
     canvas.dataset.starCount = String(count);
     stats.textContent = `${count.toLocaleString('en')} stars \u00b7 build ${config.buildId}`;
   }).catch((error) => {

@@ -75,15 +75,23 @@ function drawChart(canvas, stars) {
   canvas.dataset.starsDrawn = String(stars.length);
 }
 
+/** The tile's bytes: the page's own early read of it (_early_start.html.j2), so
+ * the tile is not downloaded twice, or a fetch where the page has none. */
+async function tileBytes() {
+  const early = window.localBubbleEarly;
+  if (early && early.tile) return early.tile;
+  const response = await fetch(document.body.dataset.starsUrl);
+  if (!response.ok) throw new Error(`HTTP ${response.status} for the star tile`);
+  return response.arrayBuffer();
+}
+
 async function showChart() {
   const canvas = document.getElementById('sky-chart');
   if (!canvas || canvas.dataset.state) return;
   canvas.dataset.state = 'loading';
   canvas.hidden = false;
   try {
-    const response = await fetch(document.body.dataset.starsUrl);
-    if (!response.ok) throw new Error(`HTTP ${response.status} for the star tile`);
-    const stars = skyPositions(await response.arrayBuffer());
+    const stars = skyPositions(await tileBytes());
     drawChart(canvas, stars);
     canvas.dataset.state = 'ready';
     let pending = false;

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import re
 import shutil
 import struct
+import threading
+import urllib.request
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from html.parser import HTMLParser
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from unittest import mock
 
@@ -24,6 +31,8 @@ from batch_jobs.site import (
     SiteTemplateError,
     build_site,
 )
+from chalicelib.storage import ObjectStore
+from devenv.static_server import PrecompressedHandler
 
 BUILD_ID = "w-0123abcd"
 API_URL = "https://api.example.test/v1"
@@ -158,6 +167,21 @@ def test_tile_and_ids_are_written_under_the_build(tmp_path, tile, node_modules):
     assert body["data-stars-url"] == f"data/{BUILD_ID}/stars.bin"
     assert body["data-ids-url"] == f"data/{BUILD_ID}/stars_ids.json"
     assert body["data-star-count"] == "4"
+
+
+def test_page_preloads_the_tile_and_reads_it_before_the_modules_run(
+    tmp_path, tile, node_modules
+):
+    html = build(tmp_path / "www", tile, node_modules).read_text(encoding="utf-8")
+
+    preload = re.search(r'<link rel="preload" href="([^"]+)" as="fetch"', html)
+    assert preload and preload[1] == f"data/{BUILD_ID}/stars.bin"
+    # The inline reader sits after the map canvas (it needs the body's tile URL)
+    # and is a classic script, run as the parser meets it, not deferred.
+    early = html.index("window.localBubbleEarly =")
+    assert html.index('id="star-map"') < early
+    assert html.rfind("<script>", 0, early) > html.index('id="star-map"')
+    assert "document.body.dataset.starsUrl" in html[early:]
 
 
 def test_page_has_the_elements_tests_and_scripts_look_for(tmp_path, tile, node_modules):
@@ -680,7 +704,7 @@ def test_bucket_release_switch_asks_the_cdn_to_forget_changed_pages(
 
     releases.rollback(target)
 
-    assert store.get(bucket, "index.html") == first["index.html"]
+    assert gzip.decompress(store.get(bucket, "index.html")) == first["index.html"]
     assert not store.exists(bucket, "data/w-second/stars.bin")
     (call,) = cdn.create_invalidation.call_args_list
     batch = call.kwargs["InvalidationBatch"]
@@ -690,6 +714,65 @@ def test_bucket_release_switch_asks_the_cdn_to_forget_changed_pages(
     )
     assert batch["Paths"]["Quantity"] == len(batch["Paths"]["Items"])
     assert not any(p.startswith("/static/") for p in batch["Paths"]["Items"])
+
+
+@contextmanager
+def local_site_server(root: Path) -> Iterator[str]:
+    """devenv.static_server's handler serving `root`, in a thread; yields its URL."""
+    handler = partial(PrecompressedHandler, directory=str(root))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}/"
+        finally:
+            server.shutdown()
+            thread.join()
+
+
+def test_a_bucket_release_holds_the_bytes_and_headers_the_local_server_sends(
+    settings, tmp_path, tile, node_modules
+):
+    bucket = f"site-enc-{tmp_path.name[-20:].lower().replace('_', '-')}"
+    store = ObjectStore(settings)
+    store.ensure_bucket(bucket)
+    root = build(tmp_path / "r1", tile, node_modules).parent
+    releases.publish(
+        releases.BucketTarget(store, bucket),
+        releases.read_folder(root),
+        build_id=BUILD_ID,
+    )
+    s3 = store.client  # boto3's S3 client: get_object returns the stored headers
+    served_files = sorted(
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and path.suffix != ".gz" and path.name != site.BUILD_MARKER
+    )
+
+    encoded = []
+    with local_site_server(root) as base:
+        for path in served_files:
+            request = urllib.request.Request(
+                base + path, headers={"Accept-Encoding": "gzip, deflate, br"}
+            )
+            with urllib.request.urlopen(request) as local:
+                local_body, local_headers = local.read(), local.headers
+            stored = s3.get_object(Bucket=bucket, Key=path)
+
+            assert stored["Body"].read() == local_body, path
+            assert stored["ContentType"] == local_headers["Content-Type"], path
+            assert stored.get("ContentEncoding") == local_headers.get(
+                "Content-Encoding"
+            ), path
+            if local_headers.get("Content-Encoding") == "gzip":
+                encoded.append(path)
+                assert gzip.decompress(local_body) == (root / path).read_bytes()
+
+    assert {"index.html", "openapi.json"} <= set(encoded)
+    assert any(p.startswith("static/app.") for p in encoded)
+    assert f"data/{BUILD_ID}/stars.bin" in served_files
+    live = [k for k in store.list_keys(bucket) if not k.startswith("releases/")]
+    assert not any(key.endswith(".gz") for key in live)
 
 
 def test_collect_builds_reads_the_registry_and_the_builds_bucket(
