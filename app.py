@@ -54,7 +54,9 @@ app.register_blueprint(sim_routes)
 app.register_blueprint(health_routes)
 
 BUILD_ERRORS = (400, 404, 405)
-EXPENSIVE_ERRORS = (400, 404, 405, 429)
+# Reads of a build's world: 409 when the build is not published.
+WORLD_ERRORS = (400, 404, 405, 409)
+EXPENSIVE_ERRORS = (400, 404, 405, 409, 429)
 
 
 def _query(model):
@@ -150,7 +152,7 @@ def get_build(build_ref):
 def list_systems(build_ref):
     parse_path(schemas.BuildPath, build_ref=build_ref)
     q = _query(schemas.SystemListQuery)
-    build = reads.resolve(build_ref)
+    build = reads.resolve_published(build_ref)
     kind = "near" if q.near is not None else "box" if q.box is not None else None
     body = reads.answer(
         build,
@@ -170,12 +172,12 @@ def list_systems(build_ref):
     response="System",
     query=schemas.EmptyQuery,
     path_model=schemas.SystemPath,
-    errors=BUILD_ERRORS,
+    errors=WORLD_ERRORS,
 )
 def get_system(build_ref, system_id):
     parse_path(schemas.SystemPath, build_ref=build_ref, system_id=system_id)
     _query(schemas.EmptyQuery)
-    build = reads.resolve(build_ref)
+    build = reads.resolve_published(build_ref)
     system = queries.get_system(build.build_id, system_id)
     return json_response(system, cache=build.cache_control)
 
@@ -188,12 +190,12 @@ def get_system(build_ref, system_id):
     response="PlanetPage",
     query=schemas.PlanetListQuery,
     path_model=schemas.SystemPath,
-    errors=BUILD_ERRORS,
+    errors=WORLD_ERRORS,
 )
 def list_planets(build_ref, system_id):
     parse_path(schemas.SystemPath, build_ref=build_ref, system_id=system_id)
     q = _query(schemas.PlanetListQuery)
-    build = reads.resolve(build_ref)
+    build = reads.resolve_published(build_ref)
     flags = {"known": q.known, "inferred": q.inferred, "in_hz": q.in_hz}
     page = queries.list_planets(build.build_id, system_id, flags, q.limit, q.cursor)
     return json_response(page.as_dict(system_id=system_id), cache=build.cache_control)
@@ -212,7 +214,7 @@ def list_planets(build_ref, system_id):
 def search(build_ref):
     parse_path(schemas.BuildPath, build_ref=build_ref)
     q = _query(schemas.SearchQuery)
-    build = reads.resolve(build_ref)
+    build = reads.resolve_published(build_ref)
     body = reads.answer(
         build,
         ("search", q),

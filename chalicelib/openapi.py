@@ -23,6 +23,8 @@ _ERROR_TEXT = {
     403: "the API key's role may not do this",
     404: "no such build, system or path",
     405: "the path does not answer this method",
+    409: "a conflict: the build is not published (being written, or failed),"
+    " or the job is in a state that does not allow this",
     413: "the body is too large",
     415: "the body is not JSON",
     429: "too many expensive queries from this client; see Retry-After",

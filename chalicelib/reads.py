@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from chalicelib import builds, ratelimits
 from chalicelib.api import IMMUTABLE, SHORT, ImmutableCache
+from chalicelib.errors import BuildNotPublished
 from chalicelib.models import BuildRecord
 from chalicelib.settings import get_settings
 
@@ -47,6 +48,22 @@ def resolve(build_ref: str) -> Resolved:
     immutable = record.state == "published"
     cache = IMMUTABLE if immutable and build_ref != "active" else SHORT
     return Resolved(record, immutable, cache)
+
+
+def resolve_published(build_ref: str) -> Resolved:
+    """As `resolve`, for reads of a build's world, which only a published build has.
+
+    A build still being written would show half a world and a failed one none;
+    both are refused (409) rather than answered with empty lists.
+    """
+    resolved = resolve(build_ref)
+    if resolved.record.state != "published":
+        build_id = resolved.build_id
+        raise BuildNotPublished(
+            f"build {build_id} is {resolved.record.state}, not published, so it has"
+            f" no systems to read; GET /builds/{build_id} (and its /quality) says why"
+        )
+    return resolved
 
 
 def size_of(body: dict) -> int:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from chalice import Blueprint
 
-from chalicelib import builds, orbits, queries, schemas, sim_schemas, simulations
+from chalicelib import orbits, queries, reads, schemas, sim_schemas, simulations
 from chalicelib.api import (
     IMMUTABLE,
     NO_STORE,
@@ -127,11 +127,12 @@ def _query(model):
     response="Orbits",
     query=sim_schemas.OrbitsQuery,
     path_model=schemas.SystemPath,
+    errors=(400, 404, 405, 409),
 )
 def system_orbits(build_ref, system_id):
     parse_path(schemas.SystemPath, build_ref=build_ref, system_id=system_id)
     epoch_jd = parse_epoch(_query(sim_schemas.OrbitsQuery).epoch)
-    build_id = builds.resolve_build_id(build_ref)
+    build_id = reads.resolve_published(build_ref).build_id
     system = queries.get_system(build_id, system_id)
     body = {
         "build_id": build_id,
@@ -155,12 +156,13 @@ def system_orbits(build_ref, system_id):
     response="EncounterPage",
     query=sim_schemas.SimPageQuery,
     path_model=schemas.BuildPath,
+    errors=(400, 404, 405, 409),
     cache="30 s",
 )
 def build_encounters(build_ref):
     parse_path(schemas.BuildPath, build_ref=build_ref)
     query = _query(sim_schemas.SimPageQuery)
-    build_id = builds.resolve_build_id(build_ref)
+    build_id = reads.resolve_published(build_ref).build_id
     page = simulations.encounters_page(build_id, query.limit, query.cursor)
     return json_response({"build_id": build_id, **page}, cache=SHORT)
 
@@ -174,12 +176,13 @@ def build_encounters(build_ref):
     response="PairEncounterPage",
     query=sim_schemas.SimPageQuery,
     path_model=schemas.BuildPath,
+    errors=(400, 404, 405, 409),
     cache="30 s",
 )
 def build_pair_encounters(build_ref):
     parse_path(schemas.BuildPath, build_ref=build_ref)
     query = _query(sim_schemas.SimPageQuery)
-    build_id = builds.resolve_build_id(build_ref)
+    build_id = reads.resolve_published(build_ref).build_id
     page = simulations.encounters_page(
         build_id, query.limit, query.cursor, kind="pairs"
     )

@@ -129,3 +129,39 @@ def test_items_and_reports_hold_no_nan_or_infinity(settings, clean_build):
         "pl_orbper": None,
         "pl_orbsmax": None,
     }
+
+
+def test_a_failed_build_is_readable_as_a_record_but_has_no_world_to_serve(settings):
+    from chalice.test import Client
+
+    from app import app
+
+    bad = next(b for b in BAD_FILES if b.rule == "exo.eccentricity_invalid")
+    with pytest.raises(QualityLimitsCrossed) as failed:
+        run_build(settings, overrides=bad.sources(), activate=False)
+    build_id = failed.value.build_id
+
+    with Client(app) as client:
+        record = client.http.get(f"/builds/{build_id}")
+        quality_page = client.http.get(f"/builds/{build_id}/quality")
+        refused = {
+            path: client.http.get(f"/builds/{build_id}{path}")
+            for path in (
+                "/systems?limit=2",
+                "/systems?near=0,0,0&radius=2",
+                "/systems/sol",
+                "/systems/sol/planets",
+                "/systems/sol/orbits?epoch=2000-01-01",
+                "/search?q=sun",
+                "/encounters",
+            )
+        }
+
+    assert record.status_code == 200
+    assert json.loads(record.body)["state"] == "failed"
+    assert quality_page.status_code == 200
+    for path, response in refused.items():
+        assert response.status_code == 409, path
+        error = json.loads(response.body)["error"]
+        assert error["code"] == "build_not_published", path
+        assert f"build {build_id} is failed" in error["message"], path
