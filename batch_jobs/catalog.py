@@ -231,8 +231,16 @@ def read_d3_names(path: Path) -> dict[int, dict[str, str]]:
             raise SourceFormatError(
                 path, f"entry {key!r}: expected a HIP number mapping to an object"
             )
+        for field in D3_FIELDS:
+            value = entry.get(field)
+            if value is not None and not isinstance(value, str):
+                raise SourceFormatError(
+                    path,
+                    f"entry {key!r}, field {field!r}: expected text or null, found"
+                    f" {type(value).__name__} {json.dumps(value)[:40]}",
+                )
         names[int(key)] = {
-            field: clean_text(str(entry.get(field) or "")) for field in D3_FIELDS
+            field: clean_text(entry.get(field) or "") for field in D3_FIELDS
         }
     logger.debug("read %d d3-celestial names from %s", len(names), path)
     return names

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import random
 from pathlib import Path
 
@@ -213,3 +214,14 @@ def test_a_plain_file_named_gz_is_refused(tmp_path):
     path = _write(tmp_path, "names.json.gz", D3.read_bytes())
     with pytest.raises(SourceFormatError, match="not a gzip file"):
         catalog.read_d3_names(path)
+
+
+def test_a_d3_name_that_is_not_text_is_refused_naming_the_entry_and_field(tmp_path):
+    document = json.loads(D3.read_text(encoding="utf-8"))
+    key = next(iter(document))
+    document[key]["name"] = 5
+    path = _write(tmp_path, D3.name, json.dumps(document).encode())
+    with pytest.raises(SourceFormatError) as caught:
+        catalog.read_d3_names(path)
+    problem = caught.value.problem
+    assert f"entry '{key}', field 'name'" in problem and "found int 5" in problem
