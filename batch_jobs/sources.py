@@ -76,9 +76,10 @@ def locate(
     paths.update(overrides or {})
     for role, path in paths.items():
         if not Path(path).is_file():
+            found = "is a directory, not a file" if Path(path).is_dir() else "not found"
             raise SourceMissingError(
-                f"source {role!r} not found at {path}; set SOURCES_DIR to the folder "
-                "holding the catalogues (see README, Data)"
+                f"source {role!r} {found} at {path}; set SOURCES_DIR to the folder "
+                "holding the catalogues (README, Prerequisites, gives the layout)"
             )
     return {role: Path(path) for role, path in paths.items()}
 

@@ -54,8 +54,9 @@ class QualityLimitsCrossed(SourceError):
         self.build_id = build_id
         self.failures = list(failures)
         super().__init__(
-            f"build {build_id} failed its quality limits (see its"
-            f" quality_report.html): {'; '.join(self.failures)}"
+            f"build {build_id} failed its quality limits (the report: GET"
+            f" /builds/{build_id}/quality, or quality_report.html under"
+            f" builds/{build_id}/ in the builds bucket): {'; '.join(self.failures)}"
         )
 
 
