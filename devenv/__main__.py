@@ -1,6 +1,8 @@
-"""`python -m devenv start|stop|status|setup`: manage the local services.
+"""`python -m devenv start|stop|status|setup|serve`: manage the local services.
 
-Used by the Makefile; exits non-zero with one line saying what to do when a
+`start`, `stop` and `status` act on dynalite and SeaweedFS; `setup` makes the
+tables and buckets; `serve --site DIR` serves the API and the rendered site in
+the foreground until Ctrl-C (or SIGTERM). Used by the Makefile; exits non-zero with one line saying what to do when a
 prerequisite is missing or a service fails to start.
 """
 
