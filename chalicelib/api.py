@@ -135,7 +135,9 @@ def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def _bad_request(err: ValidationError, where: str) -> BadRequest:
+def _bad_request(
+    err: ValidationError, where: str, model: type[BaseModel] | None = None
+) -> BadRequest:
     """One 400 for a failed validation, naming every bad parameter."""
     details = []
     for problem in err.errors(include_url=False):
@@ -148,6 +150,13 @@ def _bad_request(err: ValidationError, where: str) -> BadRequest:
             message = f"unknown {where} parameter; see /openapi.json"
         elif problem["type"] == "missing":
             message = "is required"
+        elif problem["type"] == "string_pattern_mismatch":
+            # Say what is expected in words (the field's description), not regex.
+            field = model.model_fields.get(parameter) if model else None
+            expected = getattr(field, "description", None) or "see /openapi.json"
+            given = repr(problem["input"])
+            given = given if len(given) <= 60 else given[:57] + "..."
+            message = f"{given} is not valid; expected {expected}"
         details.append({"parameter": parameter, "message": message})
     first = details[0]
     summary = f"{first['parameter']}: {first['message']}"
@@ -167,7 +176,7 @@ def parse_query(model: type[Model], query: dict | None) -> Model:
     try:
         return model.model_validate(values)
     except ValidationError as err:
-        raise _bad_request(err, "query") from err
+        raise _bad_request(err, "query", model) from err
 
 
 def parse_path(model: type[Model], **params: str) -> Model:
@@ -175,7 +184,7 @@ def parse_path(model: type[Model], **params: str) -> Model:
     try:
         return model.model_validate(params)
     except ValidationError as err:
-        raise _bad_request(err, "path") from err
+        raise _bad_request(err, "path", model) from err
 
 
 def parse_body(model: type[Model], request: Any) -> Model:
@@ -193,7 +202,7 @@ def parse_body(model: type[Model], request: Any) -> Model:
     try:
         return model.model_validate_json(raw)
     except ValidationError as err:
-        raise _bad_request(err, "body") from err
+        raise _bad_request(err, "body", model) from err
 
 
 def etag_of(body: str | bytes) -> str:
@@ -319,7 +328,7 @@ def public_route(
     *,
     operation_id: str,
     summary: str,
-    response: type[BaseModel],
+    response: str,
     query: type[BaseModel] | None = None,
     path_model: type[BaseModel] | None = None,
     errors: tuple[int, ...] = (400, 404, 405),
@@ -328,7 +337,8 @@ def public_route(
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Register a public GET route on an app or blueprint, and document it.
 
-    `doc_prefix` is a blueprint's url_prefix, so the document names the full path.
+    `response` names the reply's model in `chalicelib.replies`; `doc_prefix` is a
+    blueprint's url_prefix, so the document names the full path.
     """
     from chalicelib import openapi
 

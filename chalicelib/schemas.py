@@ -130,7 +130,8 @@ Cursor = Annotated[
         min_length=1,
         max_length=MAX_CURSOR_CHARS,
         pattern=r"^[A-Za-z0-9_-]+$",
-        description="the next_cursor of the previous page, as it was given",
+        description="the next_cursor of the previous page, as it was given"
+        " (letters, digits, `_` and `-`)",
     ),
 ]
 
@@ -257,7 +258,8 @@ class BuildPath(BaseModel):
 
     build_ref: str = Field(
         pattern=BUILD_REF_PATTERN,
-        description="a world_build_id, or `active` for the active build",
+        description="a world_build_id (letters, digits and `._-`, at most 128"
+        " characters), or `active` for the active build",
     )
 
 
@@ -265,7 +267,9 @@ class SystemPath(BuildPath):
     """Path parameters naming one system of a build."""
 
     system_id: str = Field(
-        pattern=SYSTEM_ID_PATTERN, description="`sol`, `hip-70890`, `nasa-trappist-1`"
+        pattern=SYSTEM_ID_PATTERN,
+        description="a system id: lower-case letters, digits and `._+-`, at most"
+        " 200 characters (`sol`, `hip-70890`, `nasa-trappist-1`)",
     )
 
 
@@ -281,10 +285,12 @@ class ComparisonPath(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
     old_id: str = Field(
-        pattern=BUILD_ID_PATTERN, description="the world_build_id compared from"
+        pattern=BUILD_ID_PATTERN,
+        description="the world_build_id compared from (letters, digits and `._-`)",
     )
     new_id: str = Field(
-        pattern=BUILD_ID_PATTERN, description="the world_build_id compared to"
+        pattern=BUILD_ID_PATTERN,
+        description="the world_build_id compared to (letters, digits and `._-`)",
     )
 
 

@@ -69,7 +69,8 @@ class RunPath(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
     run_id: str = Field(
-        pattern=RUN_ID_PATTERN, description="the run's id (its job's id)"
+        pattern=RUN_ID_PATTERN,
+        description="the run's id (its job's id: letters, digits and `._-`)",
     )
 
 

@@ -329,3 +329,27 @@ def test_each_build_lists_its_comparisons_once_on_either_side(client, compared_b
         ours = next(i for i in listed if (i["old_id"], i["new_id"]) == (old_id, new_id))
         assert ours["side"] == side
         assert ours["report"] == f"/comparisons/{old_id}/{new_id}"
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/builds/active/systems/Sol", "system_id"),
+        ("/builds/%E2%98%83", "build_ref"),
+        ("/builds/active/systems/sol/orbits?epoch=abc", "epoch"),
+    ],
+)
+def test_a_malformed_id_is_refused_in_words_not_a_regular_expression(
+    sample_build, path, parameter
+):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        response = client.http.get(path)
+    assert response.status_code == 400
+    error = json.loads(response.body)["error"]
+    assert error["parameter"] == parameter
+    assert "is not valid; expected" in error["message"]
+    assert "^" not in error["message"] and "[" not in error["message"]
