@@ -27,16 +27,22 @@ EPOCH_PATTERN = (
 def _ascii_whole_number(value: Any) -> Any:
     """Refuse anything but ASCII digits (int() would take '٣' and ' 3 ')."""
     if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError(f"must be a whole number, got {value[:40]!r}")
+        raise ValueError(f"must be a whole number (digits only), got {value[:40]!r}")
     return value
 
 
+FIRST_RECORDED_TICK = 2  # tick 1 is a run's starting state, never recorded
 TickNumber = Annotated[
     int,
     BeforeValidator(_ascii_whole_number),
-    Field(ge=1, le=MAX_TICK),
+    Field(ge=FIRST_RECORDED_TICK, le=MAX_TICK),
     WithJsonSchema(
-        {"type": "integer", "minimum": 1, "maximum": MAX_TICK, "examples": [20]}
+        {
+            "type": "integer",
+            "minimum": FIRST_RECORDED_TICK,
+            "maximum": MAX_TICK,
+            "examples": [20],
+        }
     ),
 ]
 

@@ -95,3 +95,17 @@ def test_missing_elements_are_listed_as_assumed():
          "mean_anomaly_rad"]
     ) + ["eccentricity"]  # fmt: skip
     assert (got["x_au"], got["y_au"], got["z_au"]) == (2.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("tick", "says"),
+    [("-1", "whole number"), ("0", "greater than or equal to 2"), ("1", "2")],
+)
+def test_a_tick_before_the_first_recorded_one_is_refused_by_validation(tick, says):
+    from pydantic import ValidationError
+
+    from chalicelib.sim_schemas import TickPath
+
+    with pytest.raises(ValidationError, match=says):
+        TickPath.model_validate({"run_id": "sim-1", "tick": tick})
+    assert TickPath.model_validate({"run_id": "sim-1", "tick": "2"}).tick == 2
