@@ -30,7 +30,10 @@ def encode(position: dict, scope: str) -> str:
 def decode(cursor: str, scope: str) -> dict:
     """The position a cursor holds; BadRequest if it was altered or is foreign."""
     invalid = BadRequest(
-        "cursor is not valid for this query; start again without it", "cursor"
+        "cursor is not valid for this query: altered, or made for other parameters"
+        " or another build (under `active`, a new active build ends old cursors);"
+        " start again without it",
+        "cursor",
     )
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
