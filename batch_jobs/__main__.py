@@ -24,6 +24,7 @@ from chalicelib.errors import (
     BadRequest,
     ConfigurationError,
     LocalBubbleError,
+    NotFound,
     SourceError,
 )
 from chalicelib.settings import get_settings
@@ -31,6 +32,7 @@ from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger("batch_jobs")
 EXIT_LOST = 3
+EXIT_NOT_FOUND = 4  # as jobctl's: no such job, run, build or object
 # The RunParams fields a sweep's parameter sets may set.
 RUN_FIELDS = (
     "ticks", "snapshot_every", "seed", "ruleset", "founders", "settleable_rule",
@@ -484,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     except (SourceError, BadRequest, ConfigurationError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except NotFound as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_NOT_FOUND
     except (LocalBubbleError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

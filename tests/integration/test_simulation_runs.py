@@ -209,3 +209,20 @@ def test_a_run_takes_the_default_ruleset_and_its_settleable_rule(
     run = simulations.get_run(run_id)
     assert run.ruleset_version == "settlement-v2"
     assert json.loads(run.params_json)["settleable_rule"] == "planet-in-hz"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sim", "show", "sim-nope"],
+        ["sim", "cancel", "sim-nope"],
+        ["sim", "run", "sim-nope"],
+        ["encounters", "--build", "wb-nope"],
+    ],
+    ids=" ".join,
+)
+def test_an_unknown_run_or_build_exits_4_naming_it(settings, argv, capsys):
+    from batch_jobs.__main__ import main
+
+    assert main(argv) == 4
+    assert "nope" in capsys.readouterr().err
