@@ -567,9 +567,15 @@ def judge(report: dict[str, dict], limits: Mapping[str, float]) -> list[str]:
         passed = entry["count"] <= allowed
         entry.update(limit=limit, allowed=allowed, passed=passed)
         if not passed:
+            first = (entry.get("samples") or [{}])[0]
+            where = (
+                f"; the first at {first['file']} line {first['line']}"
+                if "file" in first and "line" in first
+                else ""
+            )
             failures.append(
                 f"{rule}: {entry['count']} of {entry['rows']} rows, more than the"
-                f" {allowed} allowed (limit {limit:g})"
+                f" {allowed} allowed (limit {limit:g}){where}"
             )
     return failures
 

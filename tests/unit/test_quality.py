@@ -45,6 +45,7 @@ def test_each_rule_flags_its_hand_made_file_and_fails_the_defaults(bad):
     (sample,) = entry["samples"]
     assert sample["file"] == bad.path.name
     assert sample["line"] == bad.line
+    assert failures[0].endswith(f"the first at {bad.path.name} line {bad.line}")
     assert sample["id"] == bad.identifier
     for name, value in bad.values.items():
         got = sample["values"][name]
