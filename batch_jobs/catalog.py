@@ -367,12 +367,21 @@ def _csv_rows(
     if not lines:
         raise SourceFormatError(path, "the file is empty; expected a CSV header")
     parsed = csv.reader([line for _, line in lines], strict=True)
+    records: list[list[str]] = []
+    start = 1  # the line the record being parsed began on (a quote may span lines)
     try:
-        header = [name.strip() for name in next(parsed)]
-        rows = list(parsed)
+        for record in parsed:
+            records.append(record)
+            start = parsed.line_num + 1
     except csv.Error as exc:
-        line = lines[min(parsed.line_num, len(lines)) - 1][0]
-        raise SourceFormatError(path, f"malformed CSV: {exc}", line=line) from exc
+        first = lines[min(start, len(lines)) - 1][0]
+        last = lines[min(parsed.line_num, len(lines)) - 1][0]
+        problem = f"malformed CSV: {exc}"
+        if last != first:
+            problem += f" (the row runs on to line {last}: a quote left open?)"
+        raise SourceFormatError(path, problem, line=first) from exc
+    header = [name.strip() for name in records[0]] if records else []
+    rows = records[1:]
     numbers = [number for number, _ in lines]
     for row, number in zip(rows, numbers[1:], strict=True):
         if len(row) != len(header):

@@ -225,3 +225,15 @@ def test_a_d3_name_that_is_not_text_is_refused_naming_the_entry_and_field(tmp_pa
         catalog.read_d3_names(path)
     problem = caught.value.problem
     assert f"entry '{key}', field 'name'" in problem and "found int 5" in problem
+
+
+def test_a_quote_left_open_is_reported_at_the_line_where_it_opened(tmp_path):
+    lines = EXO.read_text(encoding="utf-8").splitlines()
+    data = [i for i, line in enumerate(lines) if not line.startswith("#")]
+    opened = data[2]  # the second data row opens a quote and never closes it
+    lines[opened] = lines[opened].replace(",", ',"', 1)
+    path = _write(tmp_path, EXO.name, "\n".join(lines).encode())
+    with pytest.raises(SourceFormatError) as caught:
+        catalog.read_exoplanets(path)
+    assert caught.value.line == opened + 1
+    assert f"runs on to line {len(lines)}" in caught.value.problem
