@@ -71,6 +71,25 @@ def test_empty_hipparcos_fields_are_nan_never_zero():
     assert table["parallax_mas"][j] == 15.10
 
 
+def test_hipparcos_without_fixed_columns_reads_like_the_fixed_layout(tmp_path):
+    # The CDS file's fields sit at fixed columns and are sliced as one byte
+    # array; with the padding stripped, the same rows take the split path.
+    lines = HIP_SAMPLE.read_text(encoding="latin-1").splitlines()
+    ragged = ["|".join(f.strip() for f in line.split("|")) for line in lines]
+    path = tmp_path / "hip_main.dat"
+    path.write_text("\n".join(ragged) + "\n", encoding="latin-1")
+    fixed, split = (
+        catalog.read_hipparcos_main(HIP_SAMPLE),
+        catalog.read_hipparcos_main(path),
+    )
+    assert fixed.keys() == split.keys()
+    for name, column in fixed.items():
+        assert column.dtype == split[name].dtype, name
+        assert column.tolist() == split[name].tolist() or np.array_equal(
+            column, split[name], equal_nan=True
+        ), name
+
+
 def test_gzipped_hipparcos_reads_like_plain_text(tmp_path):
     plain = catalog.read_hipparcos_main(HIP_SAMPLE)
     packed = catalog.read_hipparcos_main(_gzipped(tmp_path, HIP_SAMPLE))
