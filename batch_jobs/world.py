@@ -78,6 +78,9 @@ _NO_EXTRA: dict = {}
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _VAR_PADDING = re.compile(r"^V0+(?=\d)")
 _HD_TEXT = re.compile(r"HD\s*(\d+)")
+# The provenance every Hipparcos star's name and spectral type start from.
+_NAMED_BY_HIP = provenance.entry("hip_main", "hip-number")
+_SPECTRAL_TYPE_BY_HIP = provenance.entry("hip_main", "priority")
 _PLANET_FLOATS = {
     "period_days": "pl_orbper",
     "semi_major_axis_au": "pl_orbsmax",
@@ -461,7 +464,8 @@ class _Stars:
             "teff_k": _json_list(self.teff, 0),
             "luminosity_lsun": _json_list(_round_significant(self.luminosity, 4)),
         }
-        uvw, tangential_only = self._velocities()
+        uvw, tangential = self._velocities()
+        tangential_only = tangential.tolist()
         for axis, key in enumerate(("u_kms", "v_kms", "w_kms")):
             values[key] = _json_list(uvw[:, axis], 3)
         hips, hds = c["hip"].tolist(), c["hd"].tolist()
@@ -479,18 +483,24 @@ class _Stars:
             ),
         }
         catalogue = entry("hip_main", "catalogue")
-        tangential = entry(provenance.DERIVED, "tangential-velocity-only")
+        tangential = dict.fromkeys(
+            _VELOCITY_KEYS, entry(provenance.DERIVED, "tangential-velocity-only")
+        )
+        # The astrometry fields' provenance, made once for each case.
+        astrometry_given = {
+            from_hip2: dict.fromkeys(provenance.ASTROMETRY_FIELDS, source)
+            for from_hip2, source in astrometry_of.items()
+        }
+        from_hip2 = self.from_hip2.tolist()
         rows = zip(hips, zip(*values.values(), strict=True), strict=True)
         for row, (hip, row_values) in enumerate(rows):
             hd = hds[row] if hds[row] > 0 else None
             extra = self.extra.get(row, _NO_EXTRA)
             record, given = _star_record(hip, hd, sptypes[row], extra)
             record.update(zip(keys, row_values, strict=True))
-            source_of_astrometry = astrometry_of[bool(self.from_hip2[row])]
-            for key in provenance.ASTROMETRY_FIELDS:
-                given[key] = source_of_astrometry
+            given.update(astrometry_given[from_hip2[row]])
             if tangential_only[row]:
-                given.update(dict.fromkeys(_VELOCITY_KEYS, tangential))
+                given.update(tangential)
             if record["dist_pc"] is None:
                 for key in _POSITION_KEYS + _VELOCITY_KEYS:
                     del record[key]
@@ -533,9 +543,9 @@ def _star_record(
         "planets": [],
     }
     entry = provenance.entry
-    given = {"name": entry("hip_main", "hip-number")}
+    given = {"name": _NAMED_BY_HIP}
     if sptype:
-        given["spectral_type"] = entry("hip_main", "priority")
+        given["spectral_type"] = _SPECTRAL_TYPE_BY_HIP
     if extra is _NO_EXTRA:
         return record, given
     if extra.get("hd_from_d3"):
