@@ -35,6 +35,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,11 +174,21 @@ def assemble_world(
         )
     sources = {role: Path(paths[role]) for role in roles}
     report = _Quality()
-    hip = catalog.read_hipparcos_main(sources["hip_main"])
-    new_reduction = hip2.read_hip2(sources["hip2"]) if "hip2" in sources else None
-    sscore = {role: catalog.read_sscore(sources[role]) for role in _SSCORE_ROLES}
-    d3 = catalog.read_d3_names(sources["d3_names"])
-    planets = catalog.read_exoplanets(sources["exoplanets"])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Hipparcos's gunzip lets go of the interpreter lock, so the other sources
+        # are read meanwhile; its errors still come first, as if it were read first.
+        reading = pool.submit(catalog.read_hipparcos_main, sources["hip_main"])
+        try:
+            new_reduction = (
+                hip2.read_hip2(sources["hip2"]) if "hip2" in sources else None
+            )
+            sscore = {
+                role: catalog.read_sscore(sources[role]) for role in _SSCORE_ROLES
+            }
+            d3 = catalog.read_d3_names(sources["d3_names"])
+            planets = catalog.read_exoplanets(sources["exoplanets"])
+        finally:
+            hip = reading.result()
     # The validation rules drop unusable rows and repair values before any use.
     hip = quality.screen_hipparcos(hip, sources["hip_main"], report)
     sscore = {

@@ -243,6 +243,21 @@ def test_broken_source_stops_the_assembly(sample_paths, tmp_path):
         world.assemble_world(sample_paths)
 
 
+def test_a_broken_hipparcos_file_is_reported_before_other_broken_sources(
+    sample_paths, tmp_path
+):
+    # Hipparcos is read on a thread beside the other sources; its error still
+    # comes first, as when the sources were read one after another.
+    hip = tmp_path / "hip_main.dat"
+    hip.write_text("H|1|2\n", encoding="latin-1")
+    exoplanets = tmp_path / "pscomppars.csv"
+    exoplanets.write_text("pl_name,hostname\nfoo b\n")
+    sample_paths.update(hip_main=hip, exoplanets=exoplanets)
+    with pytest.raises(SourceFormatError) as caught:
+        world.assemble_world(sample_paths)
+    assert caught.value.path == str(hip)
+
+
 # Real catalogues
 
 
