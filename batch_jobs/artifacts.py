@@ -80,10 +80,10 @@ def world_artifacts(world: World) -> dict[str, bytes]:
         planets = columnar.planet_table(world.systems)
         compressed["planets.npz"] = pool.submit(columnar.encode, "planets", planets)
         tiles = {
-            "tiles/stars.bin": world.tile(),
+            "tiles/stars.bin": world.tile(stars),
             "tiles/stars_ids.json": tile_ids_json(world.tile_ids),
             "tiles/stars_flags.bin": world.tile_flags(),
-            "tiles/stars_velocity.bin": world.tile_velocities(),
+            "tiles/stars_velocity.bin": world.tile_velocities(stars),
             "tiles/labels.json": json_document(world.tile_labels()),
         }
         out = {name: compressed[name].result() for name in _COMPRESSED_ORDER}

@@ -106,14 +106,13 @@ class World:
         """Return the system id of each star tile record, in tile order."""
         return [s["system_id"] for s in self._placed()]
 
-    def tile(self) -> bytes:
-        """Return the client's star tile: 16 bytes per system with a position."""
-        placed = self._placed()
+    def tile(self, stars: Mapping[str, np.ndarray] | None = None) -> bytes:
+        """Return the client's star tile: 16 bytes per system with a position.
 
-        def column(key: str) -> np.ndarray:
-            """One key of every placed system as floats, NaN where missing."""
-            return np.array([s.get(key) for s in placed], dtype=np.float64)
-
+        `stars` is this world's stars table (`columnar.star_table`) when the
+        caller has made it: its columns hold the same floats as the records.
+        """
+        column = self._placed_column(stars)
         return tiles.encode_stars(
             column("x_pc"),
             column("y_pc"),
@@ -126,15 +125,14 @@ class World:
         """Return the flags tile: one byte a star, in tile order (`tiles.FLAG_*`)."""
         return tiles.encode_flags(self._placed())
 
-    def tile_velocities(self) -> bytes:
-        """Return the velocity tile: Galactic U, V, W as int16, in tile order."""
-        placed = self._placed()
-        # numpy turns None into NaN in a float64 array.
+    def tile_velocities(self, stars: Mapping[str, np.ndarray] | None = None) -> bytes:
+        """Return the velocity tile: Galactic U, V, W as int16, in tile order.
+
+        `stars` as for `tile`.
+        """
+        column = self._placed_column(stars)
         return tiles.encode_velocities(
-            *(
-                np.array([s.get(k) for s in placed], dtype=np.float64)
-                for k in ("u_kms", "v_kms", "w_kms")
-            )
+            column("u_kms"), column("v_kms"), column("w_kms")
         )
 
     def tile_labels(self) -> list[list]:
@@ -144,6 +142,20 @@ class World:
     def _placed(self) -> list[dict]:
         """Return the systems with x, y, z, in world order."""
         return [s for s in self.systems if s.get("x_pc") is not None]
+
+    def _placed_column(
+        self, stars: Mapping[str, np.ndarray] | None
+    ) -> Callable[[str], np.ndarray]:
+        """A function giving one float field of the placed systems, NaN where
+        missing: from the stars table's columns when given, else the records."""
+        if stars is not None:
+            # A record's x_pc is a number or absent, never NaN: has_position
+            # picks the systems `_placed` picks.
+            placed = stars["has_position"]
+            return lambda key: stars[key][placed]
+        records = self._placed()
+        # numpy turns None into NaN in a float64 array.
+        return lambda key: np.array([s.get(key) for s in records], dtype=np.float64)
 
 
 def source_roles(astrometry_release: str = "hip_main") -> tuple[str, ...]:

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from batch_jobs import solar_system, tiles, world
+from batch_jobs import columnar, solar_system, tiles, world
 from chalicelib import designations
 from chalicelib.errors import SourceFormatError, SourceMissingError
 
@@ -184,6 +184,12 @@ def test_tile_has_sixteen_bytes_per_placed_system(sample_world):
     assert records["x"][i] == pytest.approx(systems["hip-70890"]["x_pc"], abs=1e-6)
     assert records["z"][i] == pytest.approx(systems["hip-70890"]["z_pc"], abs=1e-6)
     assert "hip-40" not in ids
+
+
+def test_tiles_from_the_stars_table_equal_the_tiles_from_the_records(sample_world):
+    stars = columnar.star_table(sample_world.systems)
+    assert sample_world.tile(stars) == sample_world.tile()
+    assert sample_world.tile_velocities(stars) == sample_world.tile_velocities()
 
 
 def test_tile_layout_is_little_endian_floats_then_bytes():
