@@ -158,7 +158,7 @@ def _column_values(values: list, column: Column, where: str) -> np.ndarray:
             )
         if kind == "json":
             return _json_column(values)
-        return _text(["" if v is None else str(v) for v in values])
+        return _bytes([b"" if v is None else str(v).encode() for v in values])
     except (TypeError, ValueError) as err:
         raise ColumnarFormatError(f"{where} column {column.name!r}: {err}") from err
 
