@@ -129,7 +129,7 @@ def read_hipparcos_main(path: Path) -> dict[str, np.ndarray]:
     for name, index in _HIP_FLOAT_FIELDS.items():
         table[name] = _floats(path, columns[index], numbers, f"{name} (H{index})")
     table["spectral_type"] = np.array(
-        [s.strip() or None for s in _text(columns[_SPTYPE_FIELD])], dtype=object
+        [s.strip() or None for s in _strings(columns[_SPTYPE_FIELD])], dtype=object
     )
     table["line"] = np.asarray(numbers, dtype=np.int64)
     logger.debug("read %d Hipparcos rows from %s", len(numbers), path)
@@ -203,7 +203,7 @@ def _fixed_width_columns(
     return columns
 
 
-def _text(values: Sequence[str] | np.ndarray) -> list[str]:
+def _strings(values: Sequence[str] | np.ndarray) -> list[str]:
     """Text fields as a list of str (latin-1 bytes arrays decoded)."""
     if isinstance(values, np.ndarray):
         return np.char.decode(values, "latin-1").tolist()
@@ -463,9 +463,10 @@ def _byte_floats(
 ) -> np.ndarray:
     """`_floats` of a byte-string array, converted by numpy in one pass.
 
-    numpy parses as `float` does (leading and trailing spaces allowed) but
-    refuses an empty field, so blanks are parsed as 0 and then made NaN. A field
-    numpy cannot read takes the text path, which names its line.
+    numpy reads a decimal number to the same float as `float` (leading and
+    trailing spaces allowed) but refuses an empty field, so blanks are parsed as
+    0 and then made NaN. A field numpy cannot read, or one not finite, takes the
+    text path, which reads it as before or names its line.
     """
     blank = np.strings.strip(values) == b""
     try:
@@ -473,7 +474,7 @@ def _byte_floats(
     except ValueError:
         out = None
     if out is None or not np.isfinite(out).all():
-        return _floats(path, _text(values), lines, column)
+        return _floats(path, _strings(values), lines, column)
     out[blank] = np.nan
     return out
 
@@ -504,7 +505,7 @@ def _integers(
     required: bool,
 ) -> np.ndarray:
     """Convert text to positive integers, `NO_ID` when empty and allowed."""
-    stripped = [s.strip() for s in _text(values)]
+    stripped = [s.strip() for s in _strings(values)]
     empty = np.array([not s for s in stripped], dtype=bool)
     if all(s.isdigit() for s in stripped if s) and not (required and empty.any()):
         out = np.array([s or "0" for s in stripped], dtype=np.int64)
