@@ -487,8 +487,8 @@ class _Stars:
             "teff_k": _json_list(self.teff, 0),
             "luminosity_lsun": _json_list(_round_significant(self.luminosity, 4)),
         }
-        uvw, tangential = self._velocities()
-        tangential_only = tangential.tolist()
+        uvw, no_rv = self._velocities()
+        tangential_only = no_rv.tolist()
         for axis, key in enumerate(("u_kms", "v_kms", "w_kms")):
             values[key] = _json_list(uvw[:, axis], 3)
         hips, hds = c["hip"].tolist(), c["hd"].tolist()
@@ -506,7 +506,7 @@ class _Stars:
             ),
         }
         catalogue = entry("hip_main", "catalogue")
-        tangential = dict.fromkeys(
+        tangential_given = dict.fromkeys(
             _VELOCITY_KEYS, entry(provenance.DERIVED, "tangential-velocity-only")
         )
         # The astrometry fields' provenance, made once for each case.
@@ -523,7 +523,7 @@ class _Stars:
             record.update(zip(keys, row_values, strict=True))
             given.update(astrometry_given[from_hip2[row]])
             if tangential_only[row]:
-                given.update(tangential)
+                given.update(tangential_given)
             if record["dist_pc"] is None:
                 for key in _POSITION_KEYS + _VELOCITY_KEYS:
                     del record[key]
