@@ -456,6 +456,9 @@ class _Stars:
         _, uvw = galactic.to_galactic(
             c["ra_deg"], c["dec_deg"], c["parallax_mas"],
             c["pmra_mas_yr"], c["pmdec_mas_yr"], rv, astrometry.GALACTIC_FROM_ICRS,
+            # Serial: the whole catalogue takes milliseconds, and the parallel
+            # variant's first call would start Numba's thread pool as well.
+            parallel=False,
         )  # fmt: skip
         if "speed_unphysical" in c:  # the quality rule withholds these velocities
             uvw[c["speed_unphysical"]] = np.nan
