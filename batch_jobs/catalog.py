@@ -304,6 +304,8 @@ def read_exoplanets(path: Path) -> dict[str, object]:
 
 def clean_text(text: str) -> str:
     """Return text with thin and no-break spaces as spaces and no invisible marks."""
+    if text.isascii():  # most cells: the marks and odd spaces are all non-ASCII
+        return " ".join(text.split())
     return " ".join(text.translate(_INVISIBLE).translate(_SPACES).split())
 
 

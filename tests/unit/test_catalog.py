@@ -392,3 +392,11 @@ def test_real_sscore_and_d3_and_exoplanet_files_read(real_paths):
     assert len(planets["pl_name"]) == 5_766
     assert int(np.isnan(planets["pl_orbsmax"]).sum()) == 280
     assert int(np.isnan(planets["pl_orbeccen"]).sum()) == 822
+
+
+def test_clean_text_makes_odd_spaces_plain_and_drops_invisible_marks():
+    assert catalog.clean_text(" Alpha\u2009Cen\u200b  A\u00a0") == "Alpha Cen A"
+    assert catalog.clean_text("\ufeffHIP\t 70890 ") == "HIP 70890"
+    # Every mark the table removes or replaces is outside ASCII, so plain text
+    # only has its runs of whitespace collapsed.
+    assert all(not chr(c).isascii() for c in (*catalog._INVISIBLE, *catalog._SPACES))
