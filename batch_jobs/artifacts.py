@@ -3,7 +3,8 @@
 - `stars.npz` and `planets.npz`: the columnar tables (`batch_jobs.columnar`);
 - `systems.jsonl.gz`: every system record as one JSON line (read by the build
   comparison and the simulation's world loader);
-- `tiles/stars.bin` and `tiles/stars_ids.json`: the client's star tile.
+- `tiles/stars.bin` and `tiles/stars_ids.json`: the client's star tile, with
+  its flags, velocity and label tiles beside it.
 
 Every artifact is a pure function of the world, byte for byte (no timestamps), so
 a resumed build rewrites the same bytes and `put_once` accepts them.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -56,25 +58,35 @@ def tile_ids_json(ids: list[str]) -> bytes:
     return orjson.dumps(ids)
 
 
+def json_document(value) -> bytes:
+    """A small document of the build as JSON: keys sorted, indented, no NaN."""
+    return json.dumps(value, sort_keys=True, allow_nan=False, indent=1).encode()
+
+
 def world_artifacts(world: World) -> dict[str, bytes]:
-    """The world's large artifacts by name (relative to the build's prefix).
+    """The world's large artifacts and tiles by name (relative to the build's prefix).
 
     The three compressed artifacts are written on threads: zlib lets go of the
     interpreter lock while it compresses, which is most of their time, so on
-    two cores one compresses while another serialises. Each is still one
-    stream written in order: the bytes are those of writing them one by one.
+    two cores one compresses while another serialises. The systems lines start
+    first (they need only the records), so their compression overlaps the work
+    on the tables and tiles. Each is still one stream written in order: the
+    bytes are those of writing them one by one.
     """
-    stars = columnar.star_table(world.systems)
-    planets = columnar.planet_table(world.systems)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        compressed = {
-            "systems.jsonl.gz": pool.submit(systems_jsonl, world.systems),
-            "stars.npz": pool.submit(columnar.encode, "stars", stars),
-            "planets.npz": pool.submit(columnar.encode, "planets", planets),
+        compressed = {"systems.jsonl.gz": pool.submit(systems_jsonl, world.systems)}
+        stars = columnar.star_table(world.systems)
+        compressed["stars.npz"] = pool.submit(columnar.encode, "stars", stars)
+        planets = columnar.planet_table(world.systems)
+        compressed["planets.npz"] = pool.submit(columnar.encode, "planets", planets)
+        tiles = {
+            "tiles/stars.bin": world.tile(stars),
+            "tiles/stars_ids.json": tile_ids_json(world.tile_ids),
+            "tiles/stars_flags.bin": world.tile_flags(),
+            "tiles/stars_velocity.bin": world.tile_velocities(stars),
+            "tiles/labels.json": json_document(world.tile_labels()),
         }
-        tile = world.tile()
         out = {name: compressed[name].result() for name in _COMPRESSED_ORDER}
-    out["tiles/stars.bin"] = tile
-    out["tiles/stars_ids.json"] = tile_ids_json(world.tile_ids)
+    out.update(tiles)
     logger.debug("artifacts: %s", {name: len(body) for name, body in out.items()})
     return out

@@ -220,11 +220,14 @@ class _Matcher:
             vectors = astrometry.unit_vectors(ra, dec)
             self.positions.append(vectors)
             self.trees.append(cKDTree(vectors[self.rows]))
-        self.by_hip = {int(h): i for i, h in enumerate(stars.hip) if h > 0}
+        # Python ints from tolist(): far faster to walk than numpy scalars.
+        self.by_hip = {
+            h: i for i, h in enumerate(np.asarray(stars.hip).tolist()) if h > 0
+        }
         self.by_hd: dict[int, list[int]] = {}
-        for i, hd in enumerate(stars.hd):
+        for i, hd in enumerate(np.asarray(stars.hd).tolist()):
             if hd > 0:
-                self.by_hd.setdefault(int(hd), []).append(i)
+                self.by_hd.setdefault(hd, []).append(i)
 
     def match(self, host: Host) -> HostMatch:
         """Return the match of one host, by name first."""

@@ -33,7 +33,9 @@ logger = logging.getLogger(__name__)
 # validation rules (rows kept out or repaired), quality limits, the quality
 # report page, columnar stars.npz and planets.npz, per-field provenance, the HD
 # merge, the astrometry release as a setting; 1.7: the map's flags, velocity and
-# label tiles; 1.8: SSCore rows merge by Gliese number too (a new quality count).
+# label tiles; 1.8: SSCore rows merge by Gliese number too (a new quality count),
+# and stars.npz and planets.npz are compressed at level 1, as meant (their
+# members had zlib's default 6; the arrays inside are unchanged).
 PIPELINE_VERSION = "pipeline-1.8"
 CONTENT_TYPES = {
     ".html": "text/html",
@@ -132,8 +134,7 @@ def add_inferred_planets(world: World) -> None:
     }
 
 
-def _json_bytes(value) -> bytes:
-    return json.dumps(value, sort_keys=True, allow_nan=False, indent=1).encode()
+_json_bytes = artifacts.json_document
 
 
 def quality_artifacts(world: World, build_id: str, failures: list[str]) -> dict:
@@ -152,9 +153,6 @@ def _artifacts(
         "source_manifest.json": _json_bytes([f.manifest_entry() for f in files]),
         **quality_artifacts(world, build_id, []),
         **artifacts.world_artifacts(world),
-        "tiles/stars_flags.bin": world.tile_flags(),
-        "tiles/stars_velocity.bin": world.tile_velocities(),
-        "tiles/labels.json": _json_bytes(world.tile_labels()),
     }
 
 

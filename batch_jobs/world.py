@@ -38,6 +38,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,9 @@ _VAR_PADDING = re.compile(r"^V0+(?=\d)")
 _HD_TEXT = re.compile(r"HD\s*(\d+)")
 _MERGE_RULE = {"hd": "hd-number", "gj": "gliese-number", "position": "position"}
 _GJ_TEXT = re.compile(r"GJ\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{0,2})")
+# The provenance every Hipparcos star's name and spectral type start from.
+_NAMED_BY_HIP = provenance.entry("hip_main", "hip-number")
+_SPECTRAL_TYPE_BY_HIP = provenance.entry("hip_main", "priority")
 _PLANET_FLOATS = {
     "period_days": "pl_orbper",
     "semi_major_axis_au": "pl_orbsmax",
@@ -107,14 +111,13 @@ class World:
         """Return the system id of each star tile record, in tile order."""
         return [s["system_id"] for s in self._placed()]
 
-    def tile(self) -> bytes:
-        """Return the client's star tile: 16 bytes per system with a position."""
-        placed = self._placed()
+    def tile(self, stars: Mapping[str, np.ndarray] | None = None) -> bytes:
+        """Return the client's star tile: 16 bytes per system with a position.
 
-        def column(key: str) -> np.ndarray:
-            """One key of every placed system as floats, NaN where missing."""
-            return np.array([s.get(key) for s in placed], dtype=np.float64)
-
+        `stars` is this world's stars table (`columnar.star_table`) when the
+        caller has made it: its columns hold the same floats as the records.
+        """
+        column = self._placed_column(stars)
         return tiles.encode_stars(
             column("x_pc"),
             column("y_pc"),
@@ -127,15 +130,14 @@ class World:
         """Return the flags tile: one byte a star, in tile order (`tiles.FLAG_*`)."""
         return tiles.encode_flags(self._placed())
 
-    def tile_velocities(self) -> bytes:
-        """Return the velocity tile: Galactic U, V, W as int16, in tile order."""
-        placed = self._placed()
-        # numpy turns None into NaN in a float64 array.
+    def tile_velocities(self, stars: Mapping[str, np.ndarray] | None = None) -> bytes:
+        """Return the velocity tile: Galactic U, V, W as int16, in tile order.
+
+        `stars` as for `tile`.
+        """
+        column = self._placed_column(stars)
         return tiles.encode_velocities(
-            *(
-                np.array([s.get(k) for s in placed], dtype=np.float64)
-                for k in ("u_kms", "v_kms", "w_kms")
-            )
+            column("u_kms"), column("v_kms"), column("w_kms")
         )
 
     def tile_labels(self) -> list[list]:
@@ -145,6 +147,20 @@ class World:
     def _placed(self) -> list[dict]:
         """Return the systems with x, y, z, in world order."""
         return [s for s in self.systems if s.get("x_pc") is not None]
+
+    def _placed_column(
+        self, stars: Mapping[str, np.ndarray] | None
+    ) -> Callable[[str], np.ndarray]:
+        """A function giving one float field of the placed systems, NaN where
+        missing: from the stars table's columns when given, else the records."""
+        if stars is not None:
+            # A record's x_pc is a number or absent, never NaN: has_position
+            # picks the systems `_placed` picks.
+            placed = stars["has_position"]
+            return lambda key: stars[key][placed]
+        records = self._placed()
+        # numpy turns None into NaN in a float64 array.
+        return lambda key: np.array([s.get(key) for s in records], dtype=np.float64)
 
 
 def source_roles(astrometry_release: str = "hip_main") -> tuple[str, ...]:
@@ -175,11 +191,21 @@ def assemble_world(
         )
     sources = {role: Path(paths[role]) for role in roles}
     report = _Quality()
-    hip = catalog.read_hipparcos_main(sources["hip_main"])
-    new_reduction = hip2.read_hip2(sources["hip2"]) if "hip2" in sources else None
-    sscore = {role: catalog.read_sscore(sources[role]) for role in _SSCORE_ROLES}
-    d3 = catalog.read_d3_names(sources["d3_names"])
-    planets = catalog.read_exoplanets(sources["exoplanets"])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Hipparcos's gunzip lets go of the interpreter lock, so the other sources
+        # are read meanwhile; its errors still come first, as if it were read first.
+        reading = pool.submit(catalog.read_hipparcos_main, sources["hip_main"])
+        try:
+            new_reduction = (
+                hip2.read_hip2(sources["hip2"]) if "hip2" in sources else None
+            )
+            sscore = {
+                role: catalog.read_sscore(sources[role]) for role in _SSCORE_ROLES
+            }
+            d3 = catalog.read_d3_names(sources["d3_names"])
+            planets = catalog.read_exoplanets(sources["exoplanets"])
+        finally:
+            hip = reading.result()
     # The validation rules drop unusable rows and repair values before any use.
     hip = quality.screen_hipparcos(hip, sources["hip_main"], report)
     if new_reduction is not None:
@@ -470,6 +496,9 @@ class _Stars:
         _, uvw = galactic.to_galactic(
             c["ra_deg"], c["dec_deg"], c["parallax_mas"],
             c["pmra_mas_yr"], c["pmdec_mas_yr"], rv, astrometry.GALACTIC_FROM_ICRS,
+            # Serial: the whole catalogue takes milliseconds, and the parallel
+            # variant's first call would start Numba's thread pool as well.
+            parallel=False,
         )  # fmt: skip
         if "speed_unphysical" in c:  # the quality rule withholds these velocities
             uvw[c["speed_unphysical"]] = np.nan
@@ -501,7 +530,8 @@ class _Stars:
             "teff_k": _json_list(self.teff, 0),
             "luminosity_lsun": _json_list(_round_significant(self.luminosity, 4)),
         }
-        uvw, tangential_only = self._velocities()
+        uvw, no_rv = self._velocities()
+        tangential_only = no_rv.tolist()
         for axis, key in enumerate(("u_kms", "v_kms", "w_kms")):
             values[key] = _json_list(uvw[:, axis], 3)
         hips, hds = c["hip"].tolist(), c["hd"].tolist()
@@ -519,18 +549,24 @@ class _Stars:
             ),
         }
         catalogue = entry("hip_main", "catalogue")
-        tangential = entry(provenance.DERIVED, "tangential-velocity-only")
+        tangential_given = dict.fromkeys(
+            _VELOCITY_KEYS, entry(provenance.DERIVED, "tangential-velocity-only")
+        )
+        # The astrometry fields' provenance, made once for each case.
+        astrometry_given = {
+            from_hip2: dict.fromkeys(provenance.ASTROMETRY_FIELDS, source)
+            for from_hip2, source in astrometry_of.items()
+        }
+        from_hip2 = self.from_hip2.tolist()
         rows = zip(hips, zip(*values.values(), strict=True), strict=True)
         for row, (hip, row_values) in enumerate(rows):
             hd = hds[row] if hds[row] > 0 else None
             extra = self.extra.get(row, _NO_EXTRA)
             record, given = _star_record(hip, hd, sptypes[row], extra)
             record.update(zip(keys, row_values, strict=True))
-            source_of_astrometry = astrometry_of[bool(self.from_hip2[row])]
-            for key in provenance.ASTROMETRY_FIELDS:
-                given[key] = source_of_astrometry
+            given.update(astrometry_given[from_hip2[row]])
             if tangential_only[row]:
-                given.update(dict.fromkeys(_VELOCITY_KEYS, tangential))
+                given.update(tangential_given)
             if record["dist_pc"] is None:
                 for key in _POSITION_KEYS + _VELOCITY_KEYS:
                     del record[key]
@@ -573,9 +609,9 @@ def _star_record(
         "planets": [],
     }
     entry = provenance.entry
-    given = {"name": entry("hip_main", "hip-number")}
+    given = {"name": _NAMED_BY_HIP}
     if sptype:
-        given["spectral_type"] = entry("hip_main", "priority")
+        given["spectral_type"] = _SPECTRAL_TYPE_BY_HIP
     if extra is _NO_EXTRA:
         return record, given
     if extra.get("hd_from_d3"):

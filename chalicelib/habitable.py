@@ -91,7 +91,14 @@ def effective_flux(edge: str, teff_k: float) -> float:
     teff = _usable(teff_k, "teff_k")
     if teff is None:
         raise ValueError(f"teff_k must be a positive finite number, not {teff_k!r}")
+    return _flux(edge, teff)
+
+
+def _flux(edge: str, teff: float | None) -> float:
+    """S_eff of a known edge at a usable Teff (clamped); the Sun's without one."""
     s_sun, a, b, c, d = HZ_COEFFICIENTS[edge]
+    if teff is None:
+        return s_sun
     t = min(max(teff, TEFF_RANGE_K[0]), TEFF_RANGE_K[1]) - TEFF_ZERO_K
     return s_sun + t * (a + t * (b + t * (c + t * d)))
 
@@ -110,12 +117,7 @@ def zone(luminosity_lsun: float | None, teff_k: float | None = None) -> Zone | N
     if assumed:
         teff = TEFF_ZERO_K
     clamped = not assumed and not TEFF_RANGE_K[0] <= teff <= TEFF_RANGE_K[1]
-    if assumed:
-        fluxes = {
-            edge: coefficients[0] for edge, coefficients in HZ_COEFFICIENTS.items()
-        }
-    else:
-        fluxes = {edge: effective_flux(edge, teff) for edge in EDGES}
+    fluxes = {edge: _flux(edge, None if assumed else teff) for edge in EDGES}
     edges = {f"{edge}_au": math.sqrt(lum / flux) for edge, flux in fluxes.items()}
     return Zone(**edges, teff_k=teff, clamped=clamped, teff_assumed=assumed)
 
@@ -123,9 +125,17 @@ def zone(luminosity_lsun: float | None, teff_k: float | None = None) -> Zone | N
 def zone_au(
     luminosity_lsun: float | None, teff_k: float | None = None
 ) -> tuple[float, float] | None:
-    """Return the conservative (inner, outer) edges in AU, or None if unknown."""
-    found = zone(luminosity_lsun, teff_k)
-    return None if found is None else found.conservative
+    """Return the conservative (inner, outer) edges in AU, or None if unknown.
+
+    The edges `zone` gives, without its other two: the map's flags ask this of
+    every system with planets.
+    """
+    lum = _usable(luminosity_lsun, "luminosity_lsun")
+    if lum is None:
+        return None
+    teff = _usable(teff_k, "teff_k")
+    inner = math.sqrt(lum / _flux("runaway_greenhouse", teff))
+    return inner, math.sqrt(lum / _flux("maximum_greenhouse", teff))
 
 
 def planets_in_zone(system: dict) -> list[str]:

@@ -71,6 +71,25 @@ def test_empty_hipparcos_fields_are_nan_never_zero():
     assert table["parallax_mas"][j] == 15.10
 
 
+def test_hipparcos_without_fixed_columns_reads_like_the_fixed_layout(tmp_path):
+    # The CDS file's fields sit at fixed columns and are sliced as one byte
+    # array; with the padding stripped, the same rows take the split path.
+    lines = HIP_SAMPLE.read_text(encoding="latin-1").splitlines()
+    ragged = ["|".join(f.strip() for f in line.split("|")) for line in lines]
+    path = tmp_path / "hip_main.dat"
+    path.write_text("\n".join(ragged) + "\n", encoding="latin-1")
+    fixed, split = (
+        catalog.read_hipparcos_main(HIP_SAMPLE),
+        catalog.read_hipparcos_main(path),
+    )
+    assert fixed.keys() == split.keys()
+    for name, column in fixed.items():
+        assert column.dtype == split[name].dtype, name
+        assert column.tolist() == split[name].tolist() or np.array_equal(
+            column, split[name], equal_nan=True
+        ), name
+
+
 def test_gzipped_hipparcos_reads_like_plain_text(tmp_path):
     plain = catalog.read_hipparcos_main(HIP_SAMPLE)
     packed = catalog.read_hipparcos_main(_gzipped(tmp_path, HIP_SAMPLE))
@@ -373,3 +392,11 @@ def test_real_sscore_and_d3_and_exoplanet_files_read(real_paths):
     assert len(planets["pl_name"]) == 5_766
     assert int(np.isnan(planets["pl_orbsmax"]).sum()) == 280
     assert int(np.isnan(planets["pl_orbeccen"]).sum()) == 822
+
+
+def test_clean_text_makes_odd_spaces_plain_and_drops_invisible_marks():
+    assert catalog.clean_text(" Alpha\u2009Cen\u200b  A\u00a0") == "Alpha Cen A"
+    assert catalog.clean_text("\ufeffHIP\t 70890 ") == "HIP 70890"
+    # Every mark the table removes or replaces is outside ASCII, so plain text
+    # only has its runs of whitespace collapsed.
+    assert all(not chr(c).isascii() for c in (*catalog._INVISIBLE, *catalog._SPACES))

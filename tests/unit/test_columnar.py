@@ -268,3 +268,18 @@ def test_a_nan_in_a_json_cell_is_refused_as_the_standard_library_refuses_it():
         columnar._column_values(
             [{"a": math.nan}], columnar.Column("provenance", "json", "", ""), "stars"
         )
+
+
+def test_repeated_json_cells_are_stored_alike_and_a_nan_is_refused_after_a_null():
+    # Cells with the same JSON text share one stored text; a NaN writes as null
+    # in orjson too, so it must not borrow the text of an earlier null.
+    shared = {"ra_deg": {"rule": "catalogue", "source": "hip_main"}}
+    column = columnar._json_column([shared, {}, dict(shared), None, shared])
+    assert column.tolist() == [column[0], b"", column[0], b"", column[0]]
+    assert json.loads(column[0]) == shared
+    with pytest.raises(columnar.ColumnarFormatError, match="provenance"):
+        columnar._column_values(
+            [{"a": None}, {"a": math.nan}],
+            columnar.Column("provenance", "json", "", ""),
+            "stars",
+        )

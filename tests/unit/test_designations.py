@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib import designations
 from chalicelib.constellations import BY_ABBREVIATION, CONSTELLATIONS
 from chalicelib.designations import (
     GREEK_LETTERS,
@@ -522,3 +523,13 @@ def test_durchmusterung_zones_keep_their_hemisphere():
     assert north != south
     assert normalise("BD+08 2823") == north
     assert normalise("CD-60 5483") == normalise("CD -60 5483")
+
+
+def test_ascii_text_folds_as_the_general_path_folds_it() -> None:
+    # ASCII takes a translation table; an "é" sends the same text down the
+    # character-by-character path, where it folds to a plain "e".
+    for code in range(128):
+        text = f"Ab{chr(code)}'` \tZ"
+        assert (
+            designations._fold_text(text + "é") == designations._fold_text(text) + "e"
+        )

@@ -121,3 +121,12 @@ def test_unknown_edge_and_bad_temperature_are_refused():
         habitable.effective_flux("moist_greenhouse", 5000.0)
     with pytest.raises(ValueError, match="teff_k"):
         habitable.zone(1.0, "hot")
+
+
+@pytest.mark.parametrize(
+    "luminosity, teff",
+    [(1.0, 5772.0), (0.0015, 2300.0), (30.0, 9000.0), (0.4, None), (2.0, -5.0)],
+)
+def test_zone_au_is_the_conservative_pair_of_the_full_zone(luminosity, teff):
+    full = habitable.zone(luminosity, teff)
+    assert habitable.zone_au(luminosity, teff) == full.conservative

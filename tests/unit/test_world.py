@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from batch_jobs import columnar, solar_system, tiles, world
 from batch_jobs import quality as quality_rules
-from batch_jobs import solar_system, tiles, world
 from chalicelib import designations
 from chalicelib.errors import SourceFormatError, SourceMissingError
 from tests.unit.conftest import DATA
@@ -189,6 +189,12 @@ def test_tile_has_sixteen_bytes_per_placed_system(sample_world):
     assert "hip-40" not in ids
 
 
+def test_tiles_from_the_stars_table_equal_the_tiles_from_the_records(sample_world):
+    stars = columnar.star_table(sample_world.systems)
+    assert sample_world.tile(stars) == sample_world.tile()
+    assert sample_world.tile_velocities(stars) == sample_world.tile_velocities()
+
+
 def test_tile_layout_is_little_endian_floats_then_bytes():
     data = tiles.encode_stars([1.5], [-2.0], [0.25], [np.nan], [np.nan])
     assert data[:12] == np.array([1.5, -2.0, 0.25], dtype="<f4").tobytes()
@@ -244,6 +250,21 @@ def test_broken_source_stops_the_assembly(sample_paths, tmp_path):
     sample_paths["exoplanets"] = broken
     with pytest.raises(SourceFormatError):
         world.assemble_world(sample_paths)
+
+
+def test_a_broken_hipparcos_file_is_reported_before_other_broken_sources(
+    sample_paths, tmp_path
+):
+    # Hipparcos is read on a thread beside the other sources; its error still
+    # comes first, as when the sources were read one after another.
+    hip = tmp_path / "hip_main.dat"
+    hip.write_text("H|1|2\n", encoding="latin-1")
+    exoplanets = tmp_path / "pscomppars.csv"
+    exoplanets.write_text("pl_name,hostname\nfoo b\n")
+    sample_paths.update(hip_main=hip, exoplanets=exoplanets)
+    with pytest.raises(SourceFormatError) as caught:
+        world.assemble_world(sample_paths)
+    assert caught.value.path == str(hip)
 
 
 # Real catalogues
