@@ -19,7 +19,16 @@ import time
 from pathlib import Path
 
 from batch_jobs.worker import JobRun, JobTerminated
-from chalicelib import builds, habitable, jobs, launchers, logs, models, simulations
+from chalicelib import (
+    builds,
+    habitable,
+    job_params,
+    jobs,
+    launchers,
+    logs,
+    models,
+    simulations,
+)
 from chalicelib.errors import (
     BadRequest,
     ConfigurationError,
@@ -72,7 +81,7 @@ def _build(args: argparse.Namespace) -> int:
     }
     run = _job_run(args, "build", {**params, **_profile_param(args)})
     with logs.bound(job_id=run.job.job_id), run:
-        params = run.params
+        params = job_params.validate("build", run.params)
         _check_model(params.get("model_version"))
         outcome = run_build(
             settings,
@@ -103,7 +112,7 @@ def _site(args: argparse.Namespace) -> int:
         params.update(bucket=args.bucket, distribution_id=args.distribution_id)
     run = _job_run(args, "site", params)
     with logs.bound(job_id=run.job.job_id), run:
-        params = run.params
+        params = job_params.validate("site", run.params)
         out_dir = params.get("out") or args.out
         target = _site_target(
             out_dir, params.get("bucket"), params.get("distribution_id")
@@ -179,9 +188,12 @@ def _compare(args: argparse.Namespace) -> int:
 
     run = _job_run(args, "comparison", {"old": args.old, "new": args.new})
     with logs.bound(job_id=run.job.job_id), run:
-        params = run.params
+        params = job_params.validate("comparison", run.params)
         result = compare_builds(
-            get_settings(), params.get("old"), params.get("new"), report=run.report
+            get_settings(),
+            params.get("old", "active"),
+            params["new"],
+            report=run.report,
         )
         run.succeed(result, result_uri=result["report_html"])
     print(f"comparison {json.dumps(result['counts'], sort_keys=True)}")
@@ -195,7 +207,10 @@ def _backup(args: argparse.Namespace) -> int:
     run = _job_run(args, "backup", {"backup_id": args.backup_id})
     with logs.bound(job_id=run.job.job_id), run:
         settings = get_settings()
-        backup_id = run.params.get("backup_id") or backup.new_backup_id()
+        backup_id = (
+            job_params.validate("backup", run.params).get("backup_id")
+            or backup.new_backup_id()
+        )
         outcome = backup.backup(settings, backup_id, run.report)
         counts = {s: t["items"] for s, t in outcome.manifest["tables"].items()}
         uri = f"s3://{settings.builds_bucket}/{outcome.manifest_key}"
@@ -210,7 +225,7 @@ def _restore(args: argparse.Namespace) -> int:
     wanted = {"backup_id": args.backup_id, "target_prefix": args.target_prefix}
     run = _job_run(args, "restore", wanted)
     with logs.bound(job_id=run.job.job_id), run:
-        params = run.params
+        params = job_params.validate("restore", run.params)
         result = backup.restore(
             get_settings(), params["backup_id"], params["target_prefix"], run.report
         )
@@ -227,7 +242,10 @@ def _drill(args: argparse.Namespace) -> int:
     run = _job_run(args, "backup", {"backup_id": args.backup_id, "drill": True})
     with logs.bound(job_id=run.job.job_id), run:
         settings = get_settings()
-        backup_id = run.params.get("backup_id") or backup.new_backup_id()
+        backup_id = (
+            job_params.validate("backup", run.params).get("backup_id")
+            or backup.new_backup_id()
+        )
         result = backup.drill(settings, backup_id, run.report)
         uri = f"s3://{settings.builds_bucket}/{result['report_key']}"
         if not result["ok"]:
