@@ -562,6 +562,8 @@ def _attempt_summary(job: JobRecord) -> dict:
         "started_at": iso(job.started_at),
         "finished_at": iso(job.finished_at),
         "error": job.error,
+        # False: the attempt failed on bad input (never retried, a KPI apart).
+        "retryable": job.retryable,
         "launcher": job.launcher,
         "runner_id": job.runner_id,
         "log_uri": job.log_uri,
