@@ -360,14 +360,18 @@ def _sim_sweep(args: argparse.Namespace) -> int:
     size = len(jobs.params(jobs.get_job(args.job_id)).get("sweep") or [])
     run = JobRun.claim_shard(args.job_id, index, size)
     with logs.bound(job_id=run.job.job_id, array_index=index), run:
-        chosen = sweep_params(run.params, index)
+        chosen = sweep_params(job_params.validate("simulation", run.params), index)
         fields = {f: chosen[f] for f in RUN_FIELDS if f in chosen}
         if "founders" in fields:
             fields["founders"] = tuple(fields["founders"])
         params = simulation.RunParams(**fields)
         settings = get_settings()
         build = chosen.get("build", "active")
-        run_id = simulation.submit(settings, build, params, chosen.get("backend"))
+        try:
+            run_id = simulation.submit(settings, build, params, chosen.get("backend"))
+        except ValueError as err:
+            # RunParams.check names the parameter: bad input, not worth a retry.
+            raise BadRequest(f"sweep set {index}: {err}", "sweep") from err
         record = simulation.execute(settings, run_id)
         if record.state != "succeeded":
             raise LocalBubbleError(f"sim run {run_id} ended {record.state}")

@@ -93,12 +93,39 @@ class RestoreParams(_Params):
     target_prefix: StrictStr = Field(pattern=TABLE_PREFIX_PATTERN)
 
 
-MODELS: dict[str, type[_Params]] = {
+class SweepSet(BaseModel):
+    """One worker's parameter set in a simulation sweep (over the shared ones)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    ticks: int | None = Field(None, ge=2, le=1_000_000, strict=True)
+    snapshot_every: int | None = Field(None, ge=1, strict=True)
+    seed: int | None = Field(None, ge=0, lt=2**63, strict=True)
+    ruleset: StrictStr | None = None
+    founders: list[StrictStr] | None = Field(None, min_length=1)
+    settleable_rule: (
+        Literal["known-planet-in-hz", "planet-in-hz", "every-star"] | None
+    ) = None
+    profile: StrictBool | None = None
+    build: StrictStr | None = Field(None, pattern=BUILD_REF_PATTERN)
+    backend: Literal["numba", "numpy", "shadow"] | None = None
+
+
+class SimulationSweepParams(SweepSet):
+    """A simulation sweep started as an array job: shared parameters, and a set
+    per worker. (A single simulation run checks its own RunParams when queued.)
+    """
+
+    sweep: list[SweepSet] = Field(min_length=2)
+
+
+MODELS: dict[str, type[BaseModel]] = {
     "build": BuildParams,
     "site": SiteParams,
     "comparison": ComparisonParams,
     "backup": BackupParams,
     "restore": RestoreParams,
+    "simulation": SimulationSweepParams,
 }
 
 
@@ -157,7 +184,7 @@ def validate(job_type: str, params: Any) -> dict:
     require_finite(params)
     model = MODELS.get(job_type)
     if model is None:
-        return params  # simulation runs check their own RunParams
+        return params  # an unknown type: jobs.submit names the known ones
     try:
         model.model_validate(params)
     except ValidationError as err:

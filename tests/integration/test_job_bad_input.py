@@ -169,6 +169,7 @@ def test_the_api_answers_404_for_a_comparison_of_unknown_builds(launcher, client
         (("compare", "active", "active"), 2),
         (("start", "site", "--param", "x=1"), 2),
         (("start", "build", "--param", "activate=maybe"), 2),
+        (("sim-sweep", "--seeds", "1,2", "--settleable", "bogus"), 2),
     ],
 )
 def test_jobctl_refuses_bad_job_input_with_its_documented_exit_code(
