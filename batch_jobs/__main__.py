@@ -19,7 +19,16 @@ import time
 from pathlib import Path
 
 from batch_jobs.worker import JobRun, JobTerminated
-from chalicelib import builds, habitable, jobs, launchers, logs, models, simulations
+from chalicelib import (
+    builds,
+    habitable,
+    job_params,
+    jobs,
+    launchers,
+    logs,
+    models,
+    simulations,
+)
 from chalicelib.errors import (
     BadRequest,
     ConfigurationError,
@@ -74,7 +83,7 @@ def _build(args: argparse.Namespace) -> int:
     }
     run = _job_run(args, "build", {**params, **_profile_param(args)})
     with logs.bound(job_id=run.job.job_id), run:
-        params = run.params
+        params = job_params.validate("build", run.params)
         _check_model(params.get("model_version"))
         outcome = run_build(
             settings,
@@ -105,7 +114,7 @@ def _site(args: argparse.Namespace) -> int:
         params.update(bucket=args.bucket, distribution_id=args.distribution_id)
     run = _job_run(args, "site", params)
     with logs.bound(job_id=run.job.job_id), run:
-        params = run.params
+        params = job_params.validate("site", run.params)
         out_dir = params.get("out") or args.out
         target = _site_target(
             out_dir, params.get("bucket"), params.get("distribution_id")
@@ -181,9 +190,12 @@ def _compare(args: argparse.Namespace) -> int:
 
     run = _job_run(args, "comparison", {"old": args.old, "new": args.new})
     with logs.bound(job_id=run.job.job_id), run:
-        params = run.params
+        params = job_params.validate("comparison", run.params)
         result = compare_builds(
-            get_settings(), params.get("old"), params.get("new"), report=run.report
+            get_settings(),
+            params.get("old", "active"),
+            params["new"],
+            report=run.report,
         )
         run.succeed(result, result_uri=result["report_html"])
     print(f"comparison {json.dumps(result['counts'], sort_keys=True)}")
@@ -197,7 +209,10 @@ def _backup(args: argparse.Namespace) -> int:
     run = _job_run(args, "backup", {"backup_id": args.backup_id})
     with logs.bound(job_id=run.job.job_id), run:
         settings = get_settings()
-        backup_id = run.params.get("backup_id") or backup.new_backup_id()
+        backup_id = (
+            job_params.validate("backup", run.params).get("backup_id")
+            or backup.new_backup_id()
+        )
         outcome = backup.backup(settings, backup_id, run.report)
         counts = {s: t["items"] for s, t in outcome.manifest["tables"].items()}
         uri = f"s3://{settings.builds_bucket}/{outcome.manifest_key}"
@@ -212,7 +227,7 @@ def _restore(args: argparse.Namespace) -> int:
     wanted = {"backup_id": args.backup_id, "target_prefix": args.target_prefix}
     run = _job_run(args, "restore", wanted)
     with logs.bound(job_id=run.job.job_id), run:
-        params = run.params
+        params = job_params.validate("restore", run.params)
         result = backup.restore(
             get_settings(), params["backup_id"], params["target_prefix"], run.report
         )
@@ -229,7 +244,10 @@ def _drill(args: argparse.Namespace) -> int:
     run = _job_run(args, "backup", {"backup_id": args.backup_id, "drill": True})
     with logs.bound(job_id=run.job.job_id), run:
         settings = get_settings()
-        backup_id = run.params.get("backup_id") or backup.new_backup_id()
+        backup_id = (
+            job_params.validate("backup", run.params).get("backup_id")
+            or backup.new_backup_id()
+        )
         result = backup.drill(settings, backup_id, run.report)
         uri = f"s3://{settings.builds_bucket}/{result['report_key']}"
         if not result["ok"]:
@@ -344,14 +362,18 @@ def _sim_sweep(args: argparse.Namespace) -> int:
     size = len(jobs.params(jobs.get_job(args.job_id)).get("sweep") or [])
     run = JobRun.claim_shard(args.job_id, index, size)
     with logs.bound(job_id=run.job.job_id, array_index=index), run:
-        chosen = sweep_params(run.params, index)
+        chosen = sweep_params(job_params.validate("simulation", run.params), index)
         fields = {f: chosen[f] for f in RUN_FIELDS if f in chosen}
         if "founders" in fields:
             fields["founders"] = tuple(fields["founders"])
         params = simulation.RunParams(**fields)
         settings = get_settings()
         build = chosen.get("build", "active")
-        run_id = simulation.submit(settings, build, params, chosen.get("backend"))
+        try:
+            run_id = simulation.submit(settings, build, params, chosen.get("backend"))
+        except ValueError as err:
+            # RunParams.check names the parameter: bad input, not worth a retry.
+            raise BadRequest(f"sweep set {index}: {err}", "sweep") from err
         record = simulation.execute(settings, run_id)
         if record.state != "succeeded":
             raise LocalBubbleError(f"sim run {run_id} ended {record.state}")

@@ -16,14 +16,25 @@ import signal
 import threading
 from types import TracebackType
 
+from pydantic import ValidationError
+
 from batch_jobs import profiling
 from chalicelib import jobs
-from chalicelib.errors import ConfigurationError, SourceError
+from chalicelib.errors import BadRequest, ConfigurationError, NotFound, SourceError
 from chalicelib.models import JobRecord
 from chalicelib.settings import get_settings
 from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger(__name__)
+# Failures that a retry would only repeat: bad sources, a wrong image, bad
+# parameters, a build or backup that is not there. Anything else (a crash, a
+# database that did not answer) may pass, so it is retried after a back-off.
+BAD_INPUT = (SourceError, ConfigurationError, BadRequest, NotFound, ValidationError)
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether an attempt that ended with `exc` is worth an automatic retry."""
+    return not isinstance(exc, BAD_INPUT)
 
 
 def _interrupt_main() -> None:
@@ -188,10 +199,8 @@ class JobRun:
             error = "terminated by SIGTERM before it finished"
         else:
             error = f"{type(exc).__name__}: {exc}"
-        # Bad input or a wrong image stays bad: retrying would fail the same way.
-        retryable = not isinstance(exc, (SourceError, ConfigurationError))
         try:
-            self._fail(error, retryable)
+            self._fail(error, retryable(exc))
         except jobs.JobLost as lost:
             raise lost from exc
         return False

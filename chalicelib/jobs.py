@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -21,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
+from chalicelib import job_params
 from chalicelib.errors import BadRequest, ConfigurationError, Conflict, NotFound
 from chalicelib.models import JobKey, JobRecord
 from chalicelib.release import current_release
@@ -38,6 +41,11 @@ STALE_HEARTBEATS = 4
 # Runs that never heartbeat (direct, in-process runs) are presumed dead after this.
 UNWATCHED_LIMIT = timedelta(hours=6)
 ERROR_LIMIT = 2000
+# Job ids are `<type>-<12 hex>`; DynamoDB refuses keys over 2048 bytes, so a
+# longer or odd id is refused before it reaches the database.
+MAX_JOB_ID_CHARS = 128
+JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+_JOB_ID = re.compile(JOB_ID_PATTERN)
 
 
 class UnknownJobType(BadRequest):
@@ -165,7 +173,8 @@ def submit(
             f"job type {job_type!r} is unknown; use one of {', '.join(JOB_TYPES)}",
             "type",
         )
-    params_json = json.dumps(params, sort_keys=True)
+    job_params.require_finite(params)
+    params_json = json.dumps(params, sort_keys=True, allow_nan=False)
     job_id = f"{job_type}-{uuid.uuid4().hex[:12]}"
     if idempotency_key is not None:
         existing = _claim_key(idempotency_key, job_id)
@@ -227,13 +236,14 @@ def start_job(
     With `heartbeat_s` the caller promises heartbeats at that interval, so the
     reaper can tell when it died.
     """
+    job_params.require_finite(params)
     now = _now()
     job_id = f"{job_type}-{uuid.uuid4().hex[:12]}"
     job = JobRecord(
         job_id,
         job_type=job_type,
         state="running",
-        params_json=json.dumps(params, sort_keys=True),
+        params_json=json.dumps(params, sort_keys=True, allow_nan=False),
         created_at=now,
         queued_at=now,
         started_at=now,
@@ -254,8 +264,26 @@ def start_job(
     return job
 
 
+def check_job_id(job_id: str) -> str:
+    """Return `job_id` if it can name a job; BadRequest (before any database call)."""
+    if len(job_id) > MAX_JOB_ID_CHARS:
+        raise BadRequest(
+            f"job_id is {len(job_id)} characters; job ids are at most "
+            f"{MAX_JOB_ID_CHARS} (like build-0123456789ab)",
+            "job_id",
+        )
+    if not _JOB_ID.match(job_id):
+        raise BadRequest(
+            f"job_id {job_id!r} is not a job id: letters, digits, '.', '_' and '-' "
+            f"only, at most {MAX_JOB_ID_CHARS} (like build-0123456789ab)",
+            "job_id",
+        )
+    return job_id
+
+
 def get_job(job_id: str) -> JobRecord:
-    """The record of `job_id`; JobNotFound when there is none."""
+    """The record of `job_id`; BadRequest for a malformed id, JobNotFound if none."""
+    check_job_id(job_id)
     if job_id.startswith(KEY_PREFIX):
         raise JobNotFound(f"job {job_id!r} does not exist")
     try:
@@ -534,6 +562,8 @@ def _attempt_summary(job: JobRecord) -> dict:
         "started_at": iso(job.started_at),
         "finished_at": iso(job.finished_at),
         "error": job.error,
+        # False: the attempt failed on bad input (never retried, a KPI apart).
+        "retryable": job.retryable,
         "launcher": job.launcher,
         "runner_id": job.runner_id,
         "log_uri": job.log_uri,
@@ -703,8 +733,27 @@ def history(job: JobRecord) -> list[dict]:
     return json.loads(job.history_json or "[]") + [_attempt_summary(job)]
 
 
+def json_safe(value):
+    """`value` with every NaN or infinity replaced by None (JSON has neither).
+
+    Records stored before parameters were checked may hold such numbers; they
+    must still list and show.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_safe(item) for item in value]
+    return value
+
+
 def job_view(job: JobRecord) -> dict:
     """The job as JSON-safe data, for the API, the CLI and the logs."""
+    return json_safe(_view(job))
+
+
+def _view(job: JobRecord) -> dict:
     return {
         "job_id": job.job_id,
         "job_type": job.job_type,

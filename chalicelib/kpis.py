@@ -2,7 +2,11 @@
 
 Each attempt of a job counts once: an attempt that a runner claimed started up;
 one that failed before any runner claimed it (a launch error, or no claim before
-its deadline) did not. Durations are those of succeeded attempts. Per release,
+its deadline) did not. An attempt that failed on bad input (recorded
+`retryable: false`: bad parameters, an unknown build, a bad source file) is
+counted apart as `bad_input`, not as an error nor as a start-up failure: the
+code did what it should (attempts recorded before the history kept `retryable`
+still count as errors). Durations are those of succeeded attempts. Per release,
 an attempt counts for the release of the code that ran it (the release that
 queued it, when no runner ever claimed it), so a new release's figures can be
 set beside the previous one's.
@@ -51,6 +55,7 @@ class _Tally:
         self.decided = 0
         self.succeeded = 0
         self.failed = 0
+        self.bad_input = 0
         self.durations: list[float] = []
 
     def add_job(self, job: JobRecord, attempts: list[dict] | None = None) -> None:
@@ -63,6 +68,11 @@ class _Tally:
     def add_attempt(self, attempt: dict) -> None:
         self.attempts += 1
         started = attempt["started_at"] is not None
+        if attempt["state"] == "failed" and attempt.get("retryable") is False:
+            self.bad_input += 1
+            self.decided += started
+            self.started += started
+            return
         if started or attempt["state"] == "failed":
             self.decided += 1
             self.started += started
@@ -80,6 +90,7 @@ class _Tally:
             "jobs": self.jobs,
             "states": dict(sorted(self.states.items())),
             "attempts": self.attempts,
+            "bad_input": self.bad_input,
             "startup_success_rate": _ratio(self.started, self.decided),
             "error_rate": _ratio(self.failed, self.succeeded + self.failed),
             "duration_s": {

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib import job_params
+from chalicelib.errors import BadRequest
+from chalicelib.jobs import JOB_ID_PATTERN, MAX_JOB_ID_CHARS
+
+
+class _ParameterError(ValueError):
+    """A body check that names the parameter at fault (`params.x`)."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        super().__init__(message)
 
 
 class StartJob(BaseModel):
@@ -18,6 +30,16 @@ class StartJob(BaseModel):
     job_type: Literal["build", "site", "comparison", "backup", "restore"]
     params: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+
+    @field_validator("params")
+    @classmethod
+    def _finite(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # JSON bodies may carry NaN, Infinity or 1e999; no record can hold them.
+        try:
+            job_params.require_finite(params)
+        except BadRequest as err:
+            raise _ParameterError(err.parameter or "params", str(err)) from err
+        return params
 
 
 class JobsQuery(BaseModel):
@@ -44,4 +66,8 @@ class JobPath(BaseModel):
 
     model_config = ConfigDict(defer_build=True)
 
-    job_id: str
+    job_id: str = Field(
+        pattern=JOB_ID_PATTERN,
+        max_length=MAX_JOB_ID_CHARS,
+        description="a job id, like `build-0123456789ab`",
+    )

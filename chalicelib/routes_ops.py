@@ -25,7 +25,7 @@ from chalicelib import (
     params,
     runner,
 )
-from chalicelib.api import handles_errors, json_response, parse_body
+from chalicelib.api import handles_errors, json_response, parse_body, parse_path
 from chalicelib.errors import BadRequest
 from chalicelib.models import BuildRecord, JobRecord
 
@@ -107,7 +107,7 @@ def list_jobs() -> Response:
 _document(
     "get", "/jobs/{job_id}", "getJob", "One job with every attempt",
     response="JobView", path_model=ops_schemas.JobPath,
-    errors=(401, 404, 405), extra=openapi.OPTIONAL_KEY,
+    errors=(400, 401, 404, 405), extra=openapi.OPTIONAL_KEY,
 )  # fmt: skip
 
 
@@ -115,6 +115,7 @@ _document(
 @handles_errors
 def get_job(job_id: str) -> Response:
     """One job with every attempt."""
+    parse_path(ops_schemas.JobPath, job_id=job_id)
     role = apikeys.role_of(_headers())
     return json_response(_view(jobs.get_job(job_id), role), cache=NO_STORE)
 
@@ -124,7 +125,7 @@ _document(
     "Queue a job and launch its runner (operator); a repeated idempotency key "
     "returns the first job",
     response="JobStarted", body=ops_schemas.StartJob,
-    errors=(400, 401, 403, 405, 413, 415), extra=openapi.REQUIRES_KEY,
+    errors=(400, 401, 403, 404, 405, 413, 415), extra=openapi.REQUIRES_KEY,
 )  # fmt: skip
 
 
@@ -149,7 +150,7 @@ _document(
     "post", "/jobs/{job_id}/cancel", "cancelJob",
     "Cancel a queued or running job, or a pending retry (operator)",
     response="JobView", path_model=ops_schemas.JobPath,
-    errors=(401, 403, 404, 405, 409), extra=openapi.REQUIRES_KEY,
+    errors=(400, 401, 403, 404, 405, 409), extra=openapi.REQUIRES_KEY,
 )  # fmt: skip
 
 
@@ -158,6 +159,7 @@ _document(
 def cancel_job(job_id: str) -> Response:
     """Cancel the job and stop its runner."""
     apikeys.require(_headers(), "operator")
+    parse_path(ops_schemas.JobPath, job_id=job_id)
     job = runner.cancel(job_id, launchers.default_launcher())
     return json_response(_view(job, "operator"), cache=NO_STORE)
 
@@ -166,7 +168,7 @@ _document(
     "post", "/jobs/{job_id}/retry", "retryJob",
     "Queue a failed or cancelled job again as its next attempt (operator)",
     response="JobView", path_model=ops_schemas.JobPath,
-    errors=(401, 403, 404, 405, 409), extra=openapi.REQUIRES_KEY,
+    errors=(400, 401, 403, 404, 405, 409), extra=openapi.REQUIRES_KEY,
 )  # fmt: skip
 
 
@@ -175,6 +177,7 @@ _document(
 def retry_job(job_id: str) -> Response:
     """Queue the job's next attempt and launch it."""
     apikeys.require(_headers(), "operator")
+    parse_path(ops_schemas.JobPath, job_id=job_id)
     job = runner.retry(job_id, launchers.default_launcher(), trigger="api")
     return json_response(_view(job, "operator"), cache=NO_STORE)
 

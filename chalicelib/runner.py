@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalicelib import jobs
+from chalicelib import job_params, jobs
 from chalicelib.errors import Conflict
 from chalicelib.launchers import Launcher, LaunchFailed
 from chalicelib.models import JobRecord
@@ -28,7 +28,13 @@ def start(
     trigger: str = "cli",
     max_attempts: int = jobs.DEFAULT_MAX_ATTEMPTS,
 ) -> jobs.Submission:
-    """Queue a job and launch its runner; a repeated key returns the first job."""
+    """Queue a job and launch its runner; a repeated key returns the first job.
+
+    Bad parameters, or builds and backups that do not exist, are refused here,
+    before anything is recorded: such a job could only fail.
+    """
+    job_params.validate(job_type, params)
+    job_params.check_targets(job_type, params)
     submission = jobs.submit(
         job_type,
         params,

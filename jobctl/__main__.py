@@ -16,6 +16,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
+import re
 import signal
 import sys
 import time
@@ -90,14 +92,27 @@ def _wait(job_ids: list[str], interval: float) -> int:
     return _outcome(progress.follow(job_ids, interval_s=interval, on_poll=poll))
 
 
+def _no_constant(name: str) -> object:
+    raise click.BadParameter(
+        f"{name} is not a finite number; give a number or leave the parameter out",
+        param_hint="--param",
+    )
+
+
 def _param(text: str) -> tuple[str, object]:
     name, sep, raw = text.partition("=")
     if not sep or not name:
         raise click.BadParameter(f"{text!r} is not KEY=VALUE", param_hint="--param")
     try:
-        return name, json.loads(raw)
+        # NaN and Infinity are not JSON, though Python's parser takes them.
+        value = json.loads(raw, parse_constant=_no_constant)
     except ValueError:
         return name, raw  # a bare word is a string
+    if isinstance(value, float) and not math.isfinite(value):
+        raise click.BadParameter(
+            f"{name}={raw} is not a finite number", param_hint="--param"
+        )
+    return name, value
 
 
 @click.group(help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
@@ -265,7 +280,11 @@ def _numbers(text: str) -> list[int]:
 @click.option("--ticks", default=1000, show_default=True, type=click.IntRange(2))
 @click.option("--snapshot-every", type=click.IntRange(1), help="Default: ticks.")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(0))
-@click.option("--settleable", default="known-planet-in-hz", show_default=True)
+@click.option(
+    "--settleable",
+    default=None,
+    help="Settleable rule (default: the ruleset's own; planet-in-hz in settlement-v2).",
+)
 @click.option(
     "--backend",
     type=click.Choice(("numba", "numpy", "shadow")),
@@ -279,7 +298,7 @@ def sim(
     ticks: int,
     snapshot_every: int | None,
     seed: int,
-    settleable: str,
+    settleable: str | None,
     backend: str | None,
     wait: bool,
     interval: float,
@@ -287,6 +306,7 @@ def sim(
     """Queue one simulation run and launch it (`python -m batch_jobs sim run`)."""
     from batch_jobs import simulation
 
+    _check_build_ref(build)
     params = simulation.RunParams(
         ticks=ticks,
         snapshot_every=snapshot_every or min(100, ticks),
@@ -299,6 +319,24 @@ def sim(
         raise BadRequest(str(err)) from err
     job = runner.launch(jobs.get_job(run_id), launchers.default_launcher())
     _started(jobs.Submission(job, created=True), wait, interval)
+
+
+# The build ids of chalicelib.schemas, or `active`.
+BUILD_REF = re.compile(r"^(active|[A-Za-z0-9][A-Za-z0-9._-]{0,127})$")
+
+
+def _check_build_ref(build: str) -> None:
+    """Refuse a build that cannot be an id before any database call."""
+    if len(build) > 128:
+        raise BadRequest(
+            f"--build is {len(build)} characters; build ids are at most 128", "build"
+        )
+    if not BUILD_REF.match(build):
+        raise BadRequest(
+            f"--build {build!r} is not a build id: letters, digits, '.', '_' and '-' "
+            "(at most 128), or 'active'",
+            "build",
+        )
 
 
 @cli.command(name="sim-sweep")
@@ -325,6 +363,7 @@ def sweep_sims(
     interval: float,
 ) -> None:
     """Sweep simulation parameters as one array job: a worker per parameter set."""
+    _check_build_ref(build)
     sets = [
         {"seed": seed, **({"settleable_rule": rule} if rule else {})}
         for seed in _numbers(seeds)

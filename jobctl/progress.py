@@ -27,7 +27,12 @@ def follow(
     stream: TextIO | None = None,
     on_poll: Callable[[], object] | None = None,
 ) -> dict[str, JobRecord]:
-    """Show a bar per job until every one ends (or `timeout_s` passes)."""
+    """Show a bar per job until every one ends (or `timeout_s` passes).
+
+    Every job is read once before any bar is drawn, so an unknown or malformed
+    id fails with nothing printed before its error.
+    """
+    latest = {job_id: jobs.get_job(job_id) for job_id in job_ids}
     bars = {
         job_id: tqdm(
             total=100,
@@ -39,15 +44,13 @@ def follow(
         )
         for index, job_id in enumerate(job_ids)
     }
-    latest: dict[str, JobRecord] = {}
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
         while True:
             if on_poll is not None:
                 on_poll()
             for job_id, bar in bars.items():
-                job = jobs.get_job(job_id)
-                latest[job_id] = job
+                job = latest[job_id] = jobs.get_job(job_id)
                 bar.n = round(float(job.progress or 0) * 100)
                 bar.set_postfix_str(_label(job), refresh=False)
                 bar.refresh()

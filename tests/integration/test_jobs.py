@@ -46,7 +46,9 @@ def test_a_started_job_is_queued_launched_and_recorded_with_its_parameters(launc
 
 def test_a_repeated_idempotency_key_returns_the_first_job_and_launches_once(launcher):
     first = runner.start("build", {}, launcher, idempotency_key="k-repeat")
-    again = runner.start("build", {"other": 1}, launcher, idempotency_key="k-repeat")
+    again = runner.start(
+        "build", {"activate": False}, launcher, idempotency_key="k-repeat"
+    )
     assert (first.created, again.created) == (True, False)
     assert again.job.job_id == first.job.job_id
     assert launcher.launched == [first.job.job_id]

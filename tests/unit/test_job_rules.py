@@ -124,7 +124,12 @@ def test_every_job_type_has_a_runner():
 
 
 def _attempt(
-    n: int, state: str, started: bool, seconds: float = 0.0, release: str = "r1"
+    n: int,
+    state: str,
+    started: bool,
+    seconds: float = 0.0,
+    release: str = "r1",
+    retryable: bool | None = None,
 ) -> dict:
     start = T0 + timedelta(minutes=n)
     return {
@@ -135,6 +140,7 @@ def _attempt(
         "finished_at": jobs.iso(start + timedelta(seconds=seconds)),
         "error": None if state == "succeeded" else "boom",
         "release": release,
+        "retryable": retryable,
     }
 
 
@@ -154,6 +160,7 @@ def _finished(job_id: str, job_type: str, *attempts: dict) -> JobRecord:
         finished_at=datetime.fromisoformat(last["finished_at"]),
         error=last["error"],
         release=last["release"],
+        retryable=last["retryable"],
     )
 
 
@@ -174,6 +181,26 @@ def test_kpis_count_attempts_start_ups_errors_and_durations():
     assert build["duration_s"] == {"p50": 10.0, "p95": 30.0, "samples": 2}
     assert report["all"]["jobs"] == 4
     assert report["by_type"]["site"]["error_rate"] == 0.0
+
+
+def test_kpis_count_bad_input_apart_from_errors_and_start_ups():
+    records = [
+        # Refused its parameters after it started: bad input, not an error.
+        _finished("b1", "build", _attempt(1, "failed", True, 1, retryable=False)),
+        # Crashed, then its retry refused bad input: one error, one bad input.
+        _finished(
+            "b2",
+            "build",
+            _attempt(1, "failed", True, 3, retryable=True),
+            _attempt(2, "failed", True, 1, retryable=False),
+        ),
+        _finished("b3", "build", _attempt(1, "succeeded", True, 10)),
+    ]
+    build = kpis.summarise(records)["by_type"]["build"]
+    assert build["attempts"] == 4
+    assert build["bad_input"] == 2
+    assert build["error_rate"] == 0.5  # one crash, one success
+    assert build["startup_success_rate"] == 1.0
 
 
 def test_kpis_per_release_count_each_attempt_for_the_code_that_ran_it():
