@@ -2,8 +2,9 @@
 
 `start`, `stop` and `status` act on dynalite and SeaweedFS; `setup` makes the
 tables and buckets; `serve --site DIR` serves the API and the rendered site in
-the foreground until Ctrl-C (or SIGTERM). Used by the Makefile; exits non-zero with one line saying what to do when a
-prerequisite is missing or a service fails to start.
+the foreground until Ctrl-C (or SIGTERM). Used by the Makefile; exits non-zero
+with one line saying what to do when a prerequisite is missing or a service
+fails to start.
 """
 
 from __future__ import annotations
