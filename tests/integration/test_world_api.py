@@ -198,3 +198,19 @@ def test_odd_input_found_by_a_newcomer_answers_400_not_500(api, path, parameter)
     assert status == 400, body
     assert body["error"]["parameter"] == parameter
     assert len(body["error"]["message"]) < 300
+
+
+def test_a_system_read_through_the_api_says_where_each_value_came_from(api):
+    # Alpha Cen A: radial velocity from SSCore (Hipparcos has none), its parallax
+    # from the astrometry release the build names, its planets' fields too.
+    status, system = _get(api, "/builds/active/systems/hip-71683")
+    assert status == 200
+    provenance = system["provenance"]
+    assert provenance["parallax_mas"]["source"] == "hip_main"
+    assert provenance["rv_kms"]["source"].startswith("sscore_")
+    shown = {k for k, v in system.items() if v is not None} - {"provenance"}
+    missing = {field for field in shown if field not in provenance}
+    assert not missing - {"system_id", "planets", "source", "derived", "names"}
+    status, proxima = _get(api, "/builds/active/systems/hip-70890")
+    planet = next(p for p in proxima["planets"] if p["name"] == "Proxima Cen b")
+    assert planet["provenance"]["period_days"]["source"].startswith("pscomppars")

@@ -17,16 +17,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from batch_jobs import catalog
+from batch_jobs import catalog, hip2
 from chalicelib.errors import SourceFormatError
 
 DATA = Path(__file__).parents[1] / "data"
 HIP = DATA / "hip_main_sample.dat"
+HIP2 = DATA / "hip2_sample.dat"
 NEAREST = DATA / "sscore_nearest_sample.csv"
 D3 = DATA / "d3_names_sample.json"
 EXO = DATA / "exoplanets_sample_2024.csv"
 READERS = {
     "hip_main": (HIP, catalog.read_hipparcos_main, "latin-1"),
+    "hip2": (HIP2, hip2.read_hip2, "ascii"),
     "sscore": (NEAREST, catalog.read_sscore, "utf-8"),
     "exoplanets": (EXO, catalog.read_exoplanets, "utf-8"),
     "d3_names": (D3, catalog.read_d3_names, "utf-8"),
@@ -237,3 +239,31 @@ def test_a_quote_left_open_is_reported_at_the_line_where_it_opened(tmp_path):
         catalog.read_exoplanets(path)
     assert caught.value.line == opened + 1
     assert f"runs on to line {len(lines)}" in caught.value.problem
+
+
+# Hipparcos 2007: the rows its reader refuses
+
+
+def _hip2_with(tmp_path: Path, row: int, change) -> Path:
+    lines = HIP2.read_text(encoding="ascii").splitlines()
+    fields = lines[row].split()
+    lines[row] = " ".join(change(fields))
+    return _write(tmp_path, "hip2.dat", "\n".join(lines).encode("ascii"))
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda f: f[:-1], "expected 41 whitespace-separated fields"),
+        (lambda f: [f[0], f[1], f[2], f[3], "1.2x", *f[5:]], "ra_deg (field 4)"),
+        (lambda f: [*f[:4], "214.5", *f[5:]], "hip2.dat gives RA and Dec in radians"),
+        (lambda f: ["-7", *f[1:]], "HIP (0)"),
+    ],
+    ids=["short-row", "garbled-number", "degrees-not-radians", "negative-hip"],
+)
+def test_a_bad_hip2_row_is_refused_naming_its_line(tmp_path, change, problem):
+    path = _hip2_with(tmp_path, 1, change)
+    with pytest.raises(SourceFormatError) as caught:
+        hip2.read_hip2(path)
+    assert caught.value.line == 2
+    assert problem in caught.value.problem
