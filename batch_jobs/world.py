@@ -229,6 +229,7 @@ def assemble_world(
     systems = [_with_solar_provenance(solar_system.sol_system())]
     systems.extend(stars.systems(exo, result))
     own = stars.sscore_only_systems(sscore)
+    _drop_borrowed_designations(own, systems, report)
     hosts_alone = _attach_to_sscore_stars(
         exo.unmatched_systems(result, report), own, report
     )
@@ -237,6 +238,50 @@ def assemble_world(
     _report_world(systems, report)
     logger.debug("world assembled in %.2f s", time.perf_counter() - started)
     return World(systems, report.rules, result)
+
+
+_UNIQUE_CATALOGUES = frozenset({"hip", "hd", "hr"})
+_FLAMSTEED = re.compile(r"\d+ [a-z]{3}")
+
+
+def _unique_designation(name: str) -> str | None:
+    """The search key of a designation that names one star (HIP, HD, HR, Flamsteed)."""
+    parsed = designations.parse_catalogue_id(name)
+    if parsed is not None:
+        return f"{parsed[0]} {parsed[1]}" if parsed[0] in _UNIQUE_CATALOGUES else None
+    key = designations.normalise(name)
+    return key if _FLAMSTEED.fullmatch(key) else None
+
+
+def _drop_borrowed_designations(
+    own: list[dict], placed: list[dict], quality: _Quality
+) -> None:
+    """Take from SSCore-only stars the designations a catalogued star already bears.
+
+    SSCore lists some faint companions under their primary's identifiers (the M
+    dwarf GJ 747 A as `17 Lyr` and `HR 7261`, which are HIP 93917's): an HR, HD,
+    HIP or Flamsteed designation names one star, so the star already carrying it
+    keeps it and the companion keeps only its own names.
+    """
+    taken = {
+        key
+        for system in placed
+        for name in system.get("names", ())
+        if (key := _unique_designation(name))
+    }
+    dropped = 0
+    for system in own:
+        kept = [n for n in system["names"] if _unique_designation(n) not in taken]
+        dropped += len(system["names"]) - len(kept)
+        if kept and _unique_designation(system["name"]) in taken:
+            system["name"] = kept[0]
+        system["names"] = kept
+    quality.add(
+        "sscore.borrowed_designations",
+        dropped,
+        "HIP, HD, HR or Flamsteed designations on an SSCore-only star that name a "
+        "catalogued star, left to that star",
+    )
 
 
 def _with_solar_provenance(sun: dict) -> dict:

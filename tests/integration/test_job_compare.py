@@ -63,7 +63,7 @@ def test_a_build_is_not_compared_with_itself(sample_build):
     assert view["state"] == "failed" and "name two builds" in view["error"]
 
 
-def test_an_unknown_build_fails_the_comparison(sample_build):
+def test_an_unknown_build_fails_the_comparison_with_the_not_found_code(sample_build):
     code = batch_main(["compare", "--old", "wb-nosuch", "--new", sample_build.build_id])
-    assert code == 1
+    assert code == 4  # the README's exit code for a build that does not exist
     assert "wb-nosuch" in _latest_comparison()["error"]

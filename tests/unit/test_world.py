@@ -604,3 +604,17 @@ def test_a_gliese_number_does_not_merge_a_row_whose_magnitude_disagrees(
 
     assert apart.quality["sscore.nearest.matched_by_gj"]["count"] == 0
     assert "gj-559a" in _by_id(apart)
+
+
+@pytest.mark.realdata
+def test_real_companion_listed_under_its_primarys_designations_leaves_them_to_it(
+    real_world,
+):
+    # SSCore Nearest lists the M dwarf GJ 747 A (8.3 pc) as "17 Lyr" and
+    # "HR 7261", which are HIP 93917's (an F0 star at 44 pc).
+    by_id = _by_id(real_world)
+    companion, primary = by_id["gj-747a"], by_id["hip-93917"]
+    assert "HR 7261" not in companion["names"] and "17 Lyr" not in companion["names"]
+    assert companion["name"] == "GJ 747A"
+    assert {"HR 7261", "17 Lyr"} <= set(primary["names"])
+    assert real_world.quality["sscore.borrowed_designations"]["count"] >= 2
