@@ -241,6 +241,8 @@ def assemble_world(
 
 
 _UNIQUE_CATALOGUES = frozenset({"hip", "hd", "hr"})
+# Relative distance gap beyond which two stars cannot be components of one system.
+BORROWED_DISTANCE_GAP = 0.2
 _FLAMSTEED = re.compile(r"\d+ [a-z]{3}")
 
 
@@ -256,31 +258,43 @@ def _unique_designation(name: str) -> str | None:
 def _drop_borrowed_designations(
     own: list[dict], placed: list[dict], quality: _Quality
 ) -> None:
-    """Take from SSCore-only stars the designations a catalogued star already bears.
+    """Take from SSCore-only stars the designations of an unrelated catalogued star.
 
-    SSCore lists some faint companions under their primary's identifiers (the M
-    dwarf GJ 747 A as `17 Lyr` and `HR 7261`, which are HIP 93917's): an HR, HD,
-    HIP or Flamsteed designation names one star, so the star already carrying it
-    keeps it and the companion keeps only its own names.
+    SSCore lists a few stars under another star's identifiers: the M dwarf GJ 747 A
+    (8.3 pc) as `17 Lyr` and `HR 7261`, which are HIP 93917's (44 pc). An HR, HD,
+    HIP or Flamsteed designation names one star, or the components of one system
+    (Sirius B shares Sirius A's HD number): a star whose distance differs by more
+    than BORROWED_DISTANCE_GAP from every catalogued star bearing it loses it.
     """
-    taken = {
-        key
-        for system in placed
-        for name in system.get("names", ())
-        if (key := _unique_designation(name))
-    }
+    holders: dict[str, list[float]] = {}
+    for system in placed:
+        for name in system.get("names", ()):
+            key = _unique_designation(name)
+            if key:
+                holders.setdefault(key, []).append(system.get("dist_pc") or math.nan)
     dropped = 0
     for system in own:
-        kept = [n for n in system["names"] if _unique_designation(n) not in taken]
+        dist = system.get("dist_pc")
+        if not dist:
+            continue
+
+        def borrowed(name: str, dist: float = dist) -> bool:
+            found = holders.get(_unique_designation(name) or "")
+            return bool(found) and all(
+                not abs(other - dist) <= BORROWED_DISTANCE_GAP * max(other, dist)
+                for other in found
+            )
+
+        kept = [name for name in system["names"] if not borrowed(name)]
         dropped += len(system["names"]) - len(kept)
-        if kept and _unique_designation(system["name"]) in taken:
+        if kept and borrowed(system["name"]):
             system["name"] = kept[0]
         system["names"] = kept
     quality.add(
         "sscore.borrowed_designations",
         dropped,
         "HIP, HD, HR or Flamsteed designations on an SSCore-only star that name a "
-        "catalogued star, left to that star",
+        "catalogued star at another distance, left to that star",
     )
 
 

@@ -210,7 +210,8 @@ def test_a_system_read_through_the_api_says_where_each_value_came_from(api):
     assert provenance["rv_kms"]["source"].startswith("sscore_")
     shown = {k for k, v in system.items() if v is not None} - {"provenance"}
     missing = {field for field in shown if field not in provenance}
-    assert not missing - {"system_id", "planets", "source", "derived", "names"}
+    served = {"build_id", "system_id", "planets", "source", "derived", "names"}
+    assert not missing - served
     status, proxima = _get(api, "/builds/active/systems/hip-70890")
     planet = next(p for p in proxima["planets"] if p["name"] == "Proxima Cen b")
     assert planet["provenance"]["period_days"]["source"].startswith("pscomppars")

@@ -618,3 +618,5 @@ def test_real_companion_listed_under_its_primarys_designations_leaves_them_to_it
     assert companion["name"] == "GJ 747A"
     assert {"HR 7261", "17 Lyr"} <= set(primary["names"])
     assert real_world.quality["sscore.borrowed_designations"]["count"] >= 2
+    # A true companion keeps the number it shares with its primary.
+    assert "HD 48915" in by_id["gj-244b"]["names"]
