@@ -385,7 +385,7 @@ def _sim_sweep(args: argparse.Namespace) -> int:
 def _encounters(args: argparse.Namespace) -> int:
     from batch_jobs.encounters import run_encounters
 
-    result = run_encounters(get_settings(), args.build)
+    result = run_encounters(get_settings(), args.build, args.backend)
     print(f"encounters {json.dumps(result, sort_keys=True)}")
     return 0
 
@@ -485,6 +485,12 @@ def main(argv: list[str] | None = None) -> int:
         "encounters", help="store a build's closest approaches to the Sun"
     )
     encounters.add_argument("--build", default="active")
+    encounters.add_argument(
+        "--backend",
+        choices=("numba", "numpy", "shadow"),
+        help="kernels to use (default: LB_SIM_BACKEND, else numba); shadow runs "
+        "both and records their largest difference in the job's result",
+    )
     encounters.set_defaults(run=_encounters)
     args = parser.parse_args(argv)
     if args.command == "sim" and args.action in ("run", "cancel", "show"):

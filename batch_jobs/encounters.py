@@ -26,6 +26,7 @@ from sim_kernels import encounters
 logger = logging.getLogger(__name__)
 PAIR_HORIZON_YR = 100_000.0
 PAIR_THRESHOLD_PC = 1.0
+BACKENDS = ("numba", "numpy", "shadow")
 
 
 def closest_approaches(world: simworld.SimWorld, backend: str = "numba") -> list[dict]:
@@ -98,33 +99,87 @@ def pair_approaches(
     return records
 
 
-def run_encounters(settings: Settings, build_ref: str, backend: str = "numba") -> dict:
-    """Compute and store a build's encounters with the Sun as a job; return counts."""
+def shadow_differences(
+    modern: tuple[list[dict], list[dict]], legacy: tuple[list[dict], list[dict]]
+) -> dict[str, float]:
+    """The largest difference per quantity between the Numba and NumPy answers.
+
+    Sun encounters are compared star by star, pair encounters pair by pair; a star
+    or pair found by one backend only counts in ``sun_found_by_one`` or
+    ``pairs_found_by_one`` (all finite: the result is stored as JSON).
+    """
+    out = {"sun_t_min_yr": 0.0, "sun_d_min_pc": 0.0, "pairs_t_min_yr": 0.0}
+    out["pairs_d_min_pc"] = 0.0
+    old_sun = {r["system_id"]: r for r in legacy[0]}
+    new_sun = {r["system_id"]: r for r in modern[0]}
+    out["sun_found_by_one"] = float(len(set(old_sun) ^ set(new_sun)))
+    for sid in set(old_sun) & set(new_sun):
+        for key in ("t_min_yr", "d_min_pc"):
+            gap = abs(new_sun[sid][key] - old_sun[sid][key])
+            out[f"sun_{key}"] = max(out[f"sun_{key}"], gap)
+
+    def key_of(pair: dict) -> tuple[str, str]:
+        return pair["system_id_a"], pair["system_id_b"]
+
+    old_pairs = {key_of(r): r for r in legacy[1]}
+    new_pairs = {key_of(r): r for r in modern[1]}
+    out["pairs_found_by_one"] = float(len(set(old_pairs) ^ set(new_pairs)))
+    for key in set(old_pairs) & set(new_pairs):
+        for name in ("t_min_yr", "d_min_pc"):
+            gap = abs(new_pairs[key][name] - old_pairs[key][name])
+            out[f"pairs_{name}"] = max(out[f"pairs_{name}"], gap)
+    return out
+
+
+def run_encounters(
+    settings: Settings, build_ref: str, backend: str | None = None
+) -> dict:
+    """Compute and store a build's encounters as a job; return counts.
+
+    ``backend`` (default: the ``LB_SIM_BACKEND`` setting) picks the Numba or the
+    NumPy kernels; ``shadow`` runs both, stores the Numba answer and records the
+    largest difference per quantity in the job's result.
+    """
+    from batch_jobs.simulation import backend_setting
+
+    backend = backend or backend_setting()
+    if backend not in BACKENDS:
+        raise ValueError(f"backend {backend!r}: use one of {', '.join(BACKENDS)}")
     build_id = builds.resolve_build_id(build_ref)
     job = jobs.start_job("encounters", {"build_id": build_id, "backend": backend})
+    shadow = None
     try:
         world = simworld.build_world(
             simworld.load_systems(settings, build_id), "every-star"
         )
-        records = closest_approaches(world, backend)
+        kernel = "numba" if backend == "shadow" else backend
+        records = closest_approaches(world, kernel)
+        pairs = pair_approaches(world, backend=kernel)
+        if backend == "shadow":
+            legacy = closest_approaches(world, "numpy")
+            legacy_pairs = pair_approaches(world, backend="numpy")
+            shadow = shadow_differences((records, pairs), (legacy, legacy_pairs))
         written = simulations.save_encounters(build_id, records)
-        pairs = pair_approaches(world, backend=backend)
         written_pairs = simulations.save_encounters(build_id, pairs, kind="pairs")
     except Exception as err:
         jobs.finish_job(job, error=f"{type(err).__name__}: {err}")
         raise
     result = {
         "build_id": build_id,
+        "backend": backend,
         "encounters": written,
         "pair_encounters": written_pairs,
         "pair_horizon_yr": PAIR_HORIZON_YR,
         "pair_threshold_pc": PAIR_THRESHOLD_PC,
     }
+    if shadow is not None:
+        result["shadow_max"] = shadow
     jobs.finish_job(job, result=result)
     logger.info(
-        "build %s: %d encounters with the Sun, %d between pairs stored",
+        "build %s: %d encounters with the Sun, %d between pairs stored (%s)",
         build_id,
         written,
         written_pairs,
+        backend,
     )
     return result

@@ -192,3 +192,27 @@ def test_unknown_runs_and_bad_limits_get_the_error_shape(client, path, status):
     got, body, _ = _get(client, path)
     assert got == status
     assert {"code", "message", "parameter"} <= set(body["error"])
+
+
+def test_a_shadow_encounters_run_records_the_kernels_largest_differences(
+    settings, sample_build
+):
+    result = run_encounters(settings, sample_build.build_id, "shadow")
+    shadow = result["shadow_max"]
+    assert result["backend"] == "shadow" and result["encounters"] >= 2
+    assert set(shadow) == {
+        "sun_t_min_yr", "sun_d_min_pc", "pairs_t_min_yr", "pairs_d_min_pc",
+        "pairs_found_by_one", "sun_found_by_one",
+    }  # fmt: skip
+    # The records are rounded (0.1 yr, 1e-4 pc): the kernels agree to that.
+    assert shadow["sun_d_min_pc"] <= 1e-4 and shadow["sun_t_min_yr"] <= 0.1
+    assert shadow["pairs_found_by_one"] == 0 == shadow["sun_found_by_one"]
+
+
+def test_the_encounters_backend_setting_picks_the_legacy_kernels(
+    settings, sample_build, monkeypatch
+):
+    monkeypatch.setenv("LB_SIM_BACKEND", "numpy")
+    assert run_encounters(settings, sample_build.build_id)["backend"] == "numpy"
+    with pytest.raises(ValueError, match="numba, numpy, shadow"):
+        run_encounters(settings, sample_build.build_id, "fortran")
