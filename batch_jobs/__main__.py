@@ -314,11 +314,13 @@ def _sim(args: argparse.Namespace) -> int:
         print(f"run {run_id} {simulation.cancel(run_id)}")
         return 0
     if args.action in ("start", "run"):
-        try:
-            record = simulation.execute(settings, run_id)
-        except ValueError as err:
-            print(f"error: run {run_id} failed: {err}", file=sys.stderr)
-            return 1
+        # A run's id is its job's: every line of the attempt names it.
+        with logs.bound(job_id=run_id):
+            try:
+                record = simulation.execute(settings, run_id)
+            except simulation.InvariantBroken as err:
+                print(f"error: run {run_id} failed: {err}", file=sys.stderr)
+                return 1
         print(f"run {run_id} {record.state} at tick {record.last_tick}")
         return 0 if record.state in ("succeeded", "cancelled") else 1
     view = simulations.run_view(simulations.get_run(run_id))
@@ -374,7 +376,12 @@ def _sim_sweep(args: argparse.Namespace) -> int:
         except ValueError as err:
             # RunParams.check names the parameter: bad input, not worth a retry.
             raise BadRequest(f"sweep set {index}: {err}", "sweep") from err
-        record = simulation.execute(settings, run_id)
+        # The worker's own record hears the run's progress; its profile (if
+        # asked for) covers the run, so the run takes none of its own.
+        with logs.bound(run_id=run_id):
+            record = simulation.execute(
+                settings, run_id, on_progress=run.report, profile=False
+            )
         if record.state != "succeeded":
             raise LocalBubbleError(f"sim run {run_id} ended {record.state}")
         run.succeed({"run_id": run_id, "state": record.state, "params": fields})
@@ -395,7 +402,8 @@ def _sim_parser(commands) -> None:
     sim.add_argument(
         "action",
         choices=("start", "submit", "run", "cancel", "show", "sweep"),
-        help="start = submit and run; run also resumes a run whose process died; "
+        help="start = submit and run; run = run a queued run (a retry of a failed "
+        "or cancelled one resumes from its last snapshot); "
         "sweep = one worker of an array job (--job-id)",
     )
     sim.add_argument("run_id", nargs="?", help="run id (run, cancel, show)")

@@ -85,6 +85,19 @@ def test_workers_share_one_attempt_and_the_last_one_finishes_it(sweep_job):
     assert set(done.shards_done) == {0, 1}
 
 
+def test_an_array_jobs_progress_is_the_mean_of_its_workers(sweep_job):
+    job_id = sweep_job(2)
+    first = JobRun.claim_shard(job_id, 0, 2, heartbeat_s=5)
+    second = JobRun.claim_shard(job_id, 1, 2, heartbeat_s=5)
+    first.report(0.5, "tick 5 of 10")
+    second.report(1.0, "tick 10 of 10")
+    assert float(jobs.get_job(job_id).progress) == pytest.approx(0.75)
+    first.report(0.8, "tick 8 of 10")
+    job = jobs.get_job(job_id)
+    assert float(job.progress) == pytest.approx(0.9)
+    assert job.step == "worker 0: tick 8 of 10"
+
+
 def test_one_failed_worker_fails_the_array_job_once_all_have_ended(sweep_job):
     job_id = sweep_job(2)
     with pytest.raises(RuntimeError), JobRun.claim_shard(job_id, 0, 2, heartbeat_s=5):
@@ -138,6 +151,8 @@ def test_a_simulation_sweep_runs_one_real_run_per_parameter_set(
     seeds = sorted(int(simulations.get_run(r).seed) for r in run_ids)
     assert seeds == [1, 2]
     assert {simulations.get_run(r).state for r in run_ids} == {"succeeded"}
+    # Each worker reported its run's progress to the sweep's record.
+    assert logs.count(f"{job_id}: 100% snapshot at tick 3") == 2
 
 
 def test_jobctl_sim_queues_a_run_and_launches_its_entrypoint_command(
