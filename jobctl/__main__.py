@@ -568,6 +568,20 @@ def emit_refresh(when: str | None) -> None:
     click.echo(json.dumps(events.deliver(events.REFRESH_HANDLER, event)))
 
 
+@emit.command(name="model-release")
+@click.option(
+    "--model-version",
+    default=triggers.INFERENCE_MODEL_VERSION,
+    show_default=True,
+    help="The inference model the deployed batch image has.",
+)
+@reports_errors
+def emit_model_release(model_version: str) -> None:
+    """Deliver a model-release event: rebuild once if the active build is older."""
+    event = triggers.model_released_event(get_settings().region, model_version)
+    click.echo(json.dumps(events.deliver(events.MODEL_HANDLER, event)))
+
+
 class _Stop(Exception):
     """SIGTERM asked the watcher to stop."""
 
