@@ -25,6 +25,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import click
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import (
     apikeys,
@@ -61,8 +63,38 @@ EXIT_CODES = (
 )
 
 
+# What DynamoDB, S3 or AWS Batch raise when they do not answer or refuse: a
+# connection refused, a timeout, an error reply that no product error explains.
+SERVICE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
+
+
 def _exit_code(err: LocalBubbleError) -> int:
     return next(code for kind, code in EXIT_CODES if isinstance(err, kind))
+
+
+def _service_message(err: Exception) -> str:
+    """One line naming the service error and its first cause, without a traceback."""
+    cause = err
+    while cause.__cause__ is not None and isinstance(cause.__cause__, Exception):
+        cause = cause.__cause__
+    text = str(cause) if cause is err else f"{err}: {cause}"
+    return " ".join(text.split())[:300]
+
+
+class ServiceErrorsGroup(click.Group):
+    """A command group whose every command exits 5 when a service did not answer."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SERVICE_ERRORS as err:
+            click.echo(
+                f"error: a service did not answer: {_service_message(err)} "
+                "(is it running, and are LB_DYNAMODB_ENDPOINT / LB_S3_ENDPOINT "
+                "right?)",
+                err=True,
+            )
+            sys.exit(EXIT_SERVICE)
 
 
 def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
@@ -115,7 +147,11 @@ def _param(text: str) -> tuple[str, object]:
     return name, value
 
 
-@click.group(help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=ServiceErrorsGroup,
+    help=__doc__,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO as JSON on stderr.")
 def cli(verbose: bool) -> None:
     logs.configure("jobctl", logging.INFO if verbose else logging.WARNING)
