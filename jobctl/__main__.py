@@ -225,6 +225,9 @@ def _started(submission, wait: bool, interval: float) -> None:
 
 
 _wait_option = click.option("--wait", is_flag=True, help="Show progress until it ends.")
+_profile_option = click.option(
+    "--profile", is_flag=True, help="Store a cProfile of each attempt as an artifact."
+)
 _interval_option = click.option(
     "--interval", default=1.0, show_default=True, help="Seconds per poll."
 )
@@ -326,6 +329,7 @@ def _numbers(text: str) -> list[int]:
     type=click.Choice(("numba", "numpy", "shadow")),
     help="Kernels (default: LB_SIM_BACKEND, else numba).",
 )
+@_profile_option
 @_wait_option
 @_interval_option
 @reports_errors
@@ -336,6 +340,7 @@ def sim(
     seed: int,
     settleable: str | None,
     backend: str | None,
+    profile: bool,
     wait: bool,
     interval: float,
 ) -> None:
@@ -348,6 +353,7 @@ def sim(
         snapshot_every=snapshot_every or min(100, ticks),
         seed=seed,
         settleable_rule=settleable,
+        profile=profile,
     )
     try:
         run_id = simulation.submit(get_settings(), build, params, backend)
@@ -386,6 +392,7 @@ def _check_build_ref(build: str) -> None:
     help="Also sweep these settleable rules (each seed with each rule).",
 )
 @click.option("--key", help="Idempotency key: a second sweep with it returns the job.")
+@_profile_option
 @_wait_option
 @_interval_option
 @reports_errors
@@ -395,6 +402,7 @@ def sweep_sims(
     seeds: str,
     rules: tuple[str, ...],
     key: str | None,
+    profile: bool,
     wait: bool,
     interval: float,
 ) -> None:
@@ -412,6 +420,8 @@ def sweep_sims(
         "ticks": ticks,
         "snapshot_every": min(100, ticks),
         "sweep": sets,
+        # Each worker's attempt is profiled (one profile per array index).
+        **({"profile": True} if profile else {}),
     }
     submission = runner.start(
         "simulation", params, launchers.default_launcher(), idempotency_key=key
