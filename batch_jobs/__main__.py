@@ -4,7 +4,8 @@ The same entrypoint runs as a local subprocess or as an AWS Batch job. With
 `--job-id` it runs a queued job (its parameters come from the job record);
 without, it records a job of its own. Exit code 0 means done, 2 bad input (a
 message says which file and what), 3 the job was cancelled or taken from this
-runner, 1 anything else.
+runner, 1 anything else. Where AWS_XRAY_DAEMON_ADDRESS names an X-Ray daemon, the
+command is traced as one segment with a subsegment per DynamoDB and S3 call.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from chalicelib import (
     logs,
     models,
     simulations,
+    tracing,
 )
 from chalicelib.errors import (
     BadRequest,
@@ -503,6 +505,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("compare needs --new (and --old, default active)")
         if args.command == "restore" and not (args.backup_id and args.target_prefix):
             parser.error("restore needs --backup-id and --target-prefix")
+    job_id = getattr(args, "job_id", None) or getattr(args, "run_id", None)
+    with tracing.batch_segment(f"local-bubble-{args.command}", job_id):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; map what it raised to the documented exit codes."""
     try:
         models.bind(get_settings())
         with logs.bound(job_id=getattr(args, "job_id", None)):
