@@ -17,7 +17,7 @@ import pytest
 
 from batch_jobs import simulation
 from batch_jobs.__main__ import main as batch_main
-from chalicelib import jobs, simulations
+from chalicelib import jobs, runner, simulations
 from chalicelib.errors import BadRequest
 from chalicelib.models import JobRecord, SimRun
 from chalicelib.storage import ObjectStore
@@ -93,7 +93,7 @@ def test_run_goes_from_queued_to_succeeded_with_snapshots_and_ticks(
 
 
 def test_killed_run_is_reaped_in_seconds_and_its_retry_resumes_to_the_same_end(
-    settings, sample_build
+    settings, sample_build, launcher
 ):
     params = {"ticks": 3000, "snapshot_every": 100, "seed": 11}
     whole = simulation.execute(settings, _submit(settings, sample_build, **params))
@@ -110,12 +110,13 @@ def test_killed_run_is_reaped_in_seconds_and_its_retry_resumes_to_the_same_end(
     # Progress is ticks done over ticks, reported while the run went.
     assert 0.13 <= float(jobs.get_job(killed_id).progress) < 1  # tick 400 or on
     while jobs.get_job(killed_id).state == "running":
-        assert time.monotonic() - killed_at < 15, "the reaper never failed the run"
-        jobs.reap()
+        assert time.monotonic() - killed_at < 15, "the sweep never failed the run"
+        runner.sweep(launcher)
         time.sleep(0.2)
     reaped = jobs.get_job(killed_id)
     assert (reaped.state, reaped.retryable) == ("failed", True)
     assert "heartbeat stopped" in reaped.error
+    assert simulations.get_run(killed_id).state == "failed"  # the run says so too
     jobs.retry(killed_id)
     assert batch_main(["sim", "run", killed_id]) == 0  # what a relaunch runs
     resumed = simulations.get_run(killed_id)
@@ -355,3 +356,12 @@ def test_an_unknown_run_or_build_exits_4_naming_it(settings, argv, capsys):
 
     assert main(argv) == 4
     assert "nope" in capsys.readouterr().err
+
+
+def test_cancelling_a_runs_job_marks_its_run_record_cancelled(
+    settings, sample_build, launcher
+):
+    run_id = _submit(settings, sample_build)
+    runner.cancel(run_id, launcher)  # what `jobctl cancel` and POST .../cancel do
+    run = simulations.get_run(run_id)
+    assert (run.state, run.error) == ("cancelled", "cancelled by an operator")
