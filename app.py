@@ -341,7 +341,34 @@ def monthly_refresh(event: CloudWatchEvent) -> dict:
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_jobs")
 def sweep_jobs(event: CloudWatchEvent) -> dict:
-    """Every five minutes: fail jobs whose runner died, relaunch due retries."""
+    """Every five minutes: fail jobs whose runner died, relaunch due retries.
+
+    It also starts the rebuild for a new inference model (once per version),
+    so a deployed model is built within five minutes, event or not.
+    """
     with logs.bound(request_id=_request_id(event), event_id=event.event_id):
-        report = runner.sweep(launchers.default_launcher())
-        return {"reaped": report.reaped, "retried": report.retried}
+        launcher = launchers.default_launcher()
+        report = runner.sweep(launcher)
+        rebuild = triggers.on_model_release(launcher)
+        return {
+            "reaped": report.reaped,
+            "retried": report.retried,
+            "model_rebuild": rebuild.job.job_id if rebuild else None,
+        }
+
+
+MODEL_EVENTS = {
+    "source": [triggers.MODEL_EVENT_SOURCE],
+    "detail-type": [triggers.MODEL_RELEASED],
+}
+
+
+@app.on_cw_event(MODEL_EVENTS, name="model_released")
+def model_released(event: CloudWatchEvent) -> dict:
+    """A batch image with a new inference model was deployed: rebuild once."""
+    with logs.bound(request_id=_request_id(event), event_id=event.event_id):
+        version = triggers.released_model(event.detail)
+        submission = triggers.on_model_release(launchers.default_launcher(), version)
+        if submission is None:
+            return {"job_id": None, "created": False}
+        return {"job_id": submission.job.job_id, "created": submission.created}

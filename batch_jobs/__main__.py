@@ -4,7 +4,8 @@ The same entrypoint runs as a local subprocess or as an AWS Batch job. With
 `--job-id` it runs a queued job (its parameters come from the job record);
 without, it records a job of its own. Exit code 0 means done, 2 bad input (a
 message says which file and what), 3 the job was cancelled or taken from this
-runner, 1 anything else.
+runner, 1 anything else. Where AWS_XRAY_DAEMON_ADDRESS names an X-Ray daemon, the
+command is traced as one segment with a subsegment per DynamoDB and S3 call.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from chalicelib import (
     logs,
     models,
     simulations,
+    tracing,
 )
 from chalicelib.errors import (
     BadRequest,
@@ -314,11 +316,13 @@ def _sim(args: argparse.Namespace) -> int:
         print(f"run {run_id} {simulation.cancel(run_id)}")
         return 0
     if args.action in ("start", "run"):
-        try:
-            record = simulation.execute(settings, run_id)
-        except ValueError as err:
-            print(f"error: run {run_id} failed: {err}", file=sys.stderr)
-            return 1
+        # A run's id is its job's: every line of the attempt names it.
+        with logs.bound(job_id=run_id):
+            try:
+                record = simulation.execute(settings, run_id)
+            except simulation.InvariantBroken as err:
+                print(f"error: run {run_id} failed: {err}", file=sys.stderr)
+                return 1
         print(f"run {run_id} {record.state} at tick {record.last_tick}")
         return 0 if record.state in ("succeeded", "cancelled") else 1
     view = simulations.run_view(simulations.get_run(run_id))
@@ -374,7 +378,12 @@ def _sim_sweep(args: argparse.Namespace) -> int:
         except ValueError as err:
             # RunParams.check names the parameter: bad input, not worth a retry.
             raise BadRequest(f"sweep set {index}: {err}", "sweep") from err
-        record = simulation.execute(settings, run_id)
+        # The worker's own record hears the run's progress; its profile (if
+        # asked for) covers the run, so the run takes none of its own.
+        with logs.bound(run_id=run_id):
+            record = simulation.execute(
+                settings, run_id, on_progress=run.report, profile=False
+            )
         if record.state != "succeeded":
             raise LocalBubbleError(f"sim run {run_id} ended {record.state}")
         run.succeed({"run_id": run_id, "state": record.state, "params": fields})
@@ -395,7 +404,8 @@ def _sim_parser(commands) -> None:
     sim.add_argument(
         "action",
         choices=("start", "submit", "run", "cancel", "show", "sweep"),
-        help="start = submit and run; run also resumes a run whose process died; "
+        help="start = submit and run; run = run a queued run (a retry of a failed "
+        "or cancelled one resumes from its last snapshot); "
         "sweep = one worker of an array job (--job-id)",
     )
     sim.add_argument("run_id", nargs="?", help="run id (run, cancel, show)")
@@ -501,6 +511,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("compare needs --new (and --old, default active)")
         if args.command == "restore" and not (args.backup_id and args.target_prefix):
             parser.error("restore needs --backup-id and --target-prefix")
+    job_id = getattr(args, "job_id", None) or getattr(args, "run_id", None)
+    with tracing.batch_segment(f"local-bubble-{args.command}", job_id):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; map what it raised to the documented exit codes."""
     try:
         models.bind(get_settings())
         with logs.bound(job_id=getattr(args, "job_id", None)):

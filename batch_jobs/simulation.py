@@ -9,12 +9,19 @@ from the founders tick by tick (``sim_kernels.settlement``), and every
 storage (``sims/<run>/snap-<tick>.npz``), the ticks' summaries and health to
 the ``sim_ticks`` table, and its progress to the run record, in that order.
 
-Resuming: a run whose process died stays ``running``; running it again starts
-from the snapshot its record names, so it ends in the same state, bit for bit,
-as a run never interrupted (the step is deterministic in build, ruleset and
-seed, and positions are recomputed from the tick, not stepped). Snapshots hold
-the tick and the three state arrays; their bytes are a deterministic function of
-the state, so rewriting one after a crash is a no-op.
+Each attempt runs under the job runner's machinery (``batch_jobs.worker.JobRun``):
+it heartbeats every ``LB_JOB_HEARTBEAT_S`` seconds and reports progress (ticks
+done over ticks), so the sweep marks a run whose process died failed within
+four heartbeats, and a cancel or a reaped record stops the runner at its next
+heartbeat.
+
+Resuming: a retry of a failed or cancelled run (``jobctl retry``, or the
+sweep's automatic retry) queues its next attempt, which starts from the
+snapshot its record names, so it ends in the same state, bit for bit, as a run
+never interrupted (the step is deterministic in build, ruleset and seed, and
+positions are recomputed from the tick, not stepped). Snapshots hold the tick
+and the three state arrays; their bytes are a deterministic function of the
+state, so rewriting one after a crash is a no-op.
 
 Playback: each snapshot also carries the run's settlement log so far (every
 start and end of a settlement, by tick and system) and the settled count at
@@ -26,25 +33,27 @@ snapshot, so it writes the same bytes as an uninterrupted one.
 Kernels: ``LB_SIM_BACKEND`` (or ``--backend``) picks ``numba`` (modernised),
 ``numpy`` (legacy reference) or ``shadow``, which steps both from the same state,
 goes on with the Numba result, and records the largest difference per quantity.
-A run with ``profile`` set stores a cProfile dump of each attempt.
+A run with ``profile`` set (or any run under ``LB_PROFILE_JOBS=1``) stores a
+cProfile dump of each attempt, named by the job record's ``profile_uri``.
 """
 
 from __future__ import annotations
 
-import cProfile
 import io
 import json
 import logging
 import os
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from batch_jobs import profiling, simworld
+from batch_jobs import simworld
+from batch_jobs.worker import JobRun
 from chalicelib import builds, habitable, jobs, simulations
-from chalicelib.errors import Conflict
+from chalicelib.errors import BadRequest, Conflict
 from chalicelib.models import JobRecord, SimRun, SimTick
 from chalicelib.settings import Settings
 from chalicelib.storage import ObjectStore
@@ -62,8 +71,21 @@ EVENT_START, EVENT_END = 1, 2
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-class RunCancelled(Exception):
-    """The run's record asked it to stop."""
+Progress = Callable[[float, str], None]
+
+
+class BadRun(BadRequest):
+    """A run's own inputs cannot work (a founder that is not there or not
+    settleable): a retry would fail the same way."""
+
+    code = "bad_simulation_run"
+
+
+class InvariantBroken(RuntimeError):
+    """A tick broke an invariant of the settlement state; the run stops there."""
+
+    # The step is deterministic: a retry would break it at the same tick.
+    retryable = False
 
 
 @dataclass(frozen=True)
@@ -291,22 +313,23 @@ def submit(
 
 
 def cancel(run_id: str, reason: str = "cancelled on request") -> str:
-    """Cancel a queued run now, or ask a running one to stop; return its state."""
+    """Cancel a queued run now, or stop a running one; return its state.
+
+    A running run's job is cancelled at once; its runner finds that at its next
+    heartbeat or snapshot, stops, and records the run cancelled ("cancelling"
+    until then). A failed run's pending automatic retry is cancelled too.
+    """
     run = simulations.get_run(run_id)
-    if run.state in simulations.FINISHED:
-        return run.state
-    if run.state == "queued":
-        jobs.cancel_job(JobRecord.get(run_id), reason)
-        run.update(
-            actions=[
-                SimRun.state.set("cancelled"),
-                SimRun.error.set(reason),
-                SimRun.updated_at.set(simulations.now()),
-            ]
-        )
-        return "cancelled"
-    run.update(actions=[SimRun.cancel_requested.set(True)])
-    return "cancelling"
+    job = jobs.get_job(run_id)
+    pending_retry = job.state == "failed" and job.retry_at is not None
+    if job.state in jobs.TERMINAL and not pending_retry:
+        return job.state
+    was = job.state
+    jobs.cancel(run_id, reason)
+    if was == "running":
+        return "cancelling"
+    _record_end(run, "cancelled", reason)
+    return "cancelled"
 
 
 # ------------------------------------------------------------------ running
@@ -385,16 +408,20 @@ class _Runner:
             return state_from_snapshot(
                 data, self.world, self.ruleset.tick_yr, self.backend
             )
-        founders = [self.sim_world.index_of(f) for f in self.params["founders"]]
+        try:
+            founders = [self.sim_world.index_of(f) for f in self.params["founders"]]
+        except ValueError as err:
+            raise BadRun(f"founders: {err}", "founders") from err
         unsettleable = [
             self.sim_world.system_ids[i]
             for i in founders
             if not self.sim_world.settleable[i]
         ]
         if unsettleable:
-            raise ValueError(
+            raise BadRun(
                 f"founders {unsettleable} are not settleable under rule "
-                f"{self.params['settleable_rule']!r}; pick settleable founders"
+                f"{self.params['settleable_rule']!r}; pick settleable founders",
+                "founders",
             )
         state = settlement.initial_state(self.world, founders)
         self.log.founded(state)
@@ -438,7 +465,9 @@ class _Runner:
             shadow_json=json.dumps(shadow, sort_keys=True) if shadow else None,
         )
 
-    def checkpoint(self, state, report, pending: list[SimTick]) -> None:
+    def checkpoint(
+        self, state, report, pending: list[SimTick], progress: Progress
+    ) -> None:
         """Write the snapshot, then the ticks, then the run's progress."""
         run_id = self.run.run_id
         key = simulations.snapshot_key(run_id, state.tick)
@@ -466,15 +495,19 @@ class _Runner:
             ]
         )
         logger.info("run %s snapshot at tick %d: %s", run_id, state.tick, key)
-        self.run.refresh()
-        if self.run.cancel_requested:
-            raise RunCancelled(f"cancelled on request at tick {state.tick}")
+        # A heartbeat too: JobLost here stops a cancelled run at this snapshot.
+        progress(state.tick / int(self.run.ticks), f"snapshot at tick {state.tick}")
 
-    def loop(self) -> settlement.SettlementState:
-        """Step from the start state to the last tick, checkpointing as promised."""
+    def loop(self, progress: Progress, every_s: float) -> settlement.SettlementState:
+        """Step from the start state to the last tick, checkpointing as promised.
+
+        Progress (ticks done over ticks) goes to `progress` at every snapshot and
+        at least every `every_s` seconds between them.
+        """
         state = self.initial_state()
         every, last = int(self.run.snapshot_every), int(self.run.ticks)
         pending: list[SimTick] = []
+        next_report = time.monotonic() + every_s
         while state.tick < last:
             started = time.perf_counter()
             before = state.settled_since
@@ -485,12 +518,18 @@ class _Runner:
             wall_ms = (time.perf_counter() - started) * 1000.0
             pending.append(self.tick_item(state, report, wall_ms, problems, shadow))
             if state.tick % every == 0 or state.tick == last or problems:
-                self.checkpoint(state, report, pending)
+                if problems:
+                    # The broken tick is kept, and the run's health counts it.
+                    self.checkpoint(state, report, pending, lambda *_: None)
+                    raise InvariantBroken(
+                        f"invariant broken at tick {state.tick}: {'; '.join(problems)}"
+                    )
+                self.checkpoint(state, report, pending, progress)
                 pending = []
-            if problems:
-                raise RuntimeError(
-                    f"invariant broken at tick {state.tick}: {'; '.join(problems)}"
-                )
+                next_report = time.monotonic() + every_s
+            elif time.monotonic() >= next_report:
+                progress(state.tick / last, f"tick {state.tick} of {last}")
+                next_report = time.monotonic() + every_s
         return state
 
     def write_playback(self) -> str | None:
@@ -508,70 +547,108 @@ class _Runner:
         return key
 
 
-def _store_profile(runner: _Runner, profiler: cProfile.Profile) -> str:
-    """Store a profile of this attempt beside the snapshots; return its key."""
-    key = f"sims/{runner.run.run_id}/profile-attempt-{int(runner.run.attempts)}.json"
-    runner.store.put_once(
-        runner.settings.builds_bucket, key, profiling.report(profiler)
-    )
-    return key
-
-
-def _finish(run: SimRun, job: JobRecord, state: str, error: str | None) -> None:
-    """Record the run's end in its job and its run record."""
-    if state == "cancelled":
-        jobs.cancel_job(job, error or "cancelled")
-    else:
-        result = {"run_id": run.run_id, "last_tick": int(run.last_tick)}
-        jobs.finish_job(job, result=None if error else result, error=error)
+def _record_end(run: SimRun, state: str, error: str | None) -> None:
+    """Record how the run's attempt ended in its run record (its job has it)."""
     actions = [SimRun.state.set(state), SimRun.updated_at.set(simulations.now())]
     if error:
         actions.append(SimRun.error.set(error[:2000]))
     run.update(actions=actions)
 
 
-def execute(settings: Settings, run_id: str) -> SimRun:
-    """Run a queued run, or resume one whose process died; return its record."""
-    run = simulations.get_run(run_id)
-    if run.state in simulations.FINISHED:
-        logger.info("run %s is already %s: nothing to do", run_id, run.state)
-        return run
-    job = JobRecord.get(run_id)
-    jobs.begin_attempt(job)
+def _start_attempt(run: SimRun) -> None:
+    """Mark the run record running its next attempt, as its job now is."""
     run.update(
         actions=[
             SimRun.state.set("running"),
             SimRun.attempts.add(1),
             SimRun.error.remove(),
+            # Left by runs made before cancels went through the job record.
+            SimRun.cancel_requested.set(False),
             SimRun.updated_at.set(simulations.now()),
         ]
     )
-    profiler = cProfile.Profile() if json.loads(run.params_json)["profile"] else None
-    runner = None
+
+
+def _refuse_running(job: JobRecord) -> None:
+    """A run whose job is running belongs to its runner, alive or not yet reaped."""
+    beat = float(job.heartbeat_s or jobs.heartbeat_interval())
+    raise jobs.JobStateConflict(
+        f"run {job.job_id} is already running (last heartbeat "
+        f"{jobs.iso(job.heartbeat_at) or 'never'}); if its runner died, the sweep "
+        f"(`jobctl sweep`) marks it failed after {beat * jobs.STALE_HEARTBEATS:g} s "
+        f"without a heartbeat, and `jobctl retry {job.job_id}` resumes it from its "
+        "last snapshot"
+    )
+
+
+def execute(
+    settings: Settings,
+    run_id: str,
+    *,
+    heartbeat_s: float | None = None,
+    on_progress: Progress | None = None,
+    profile: bool | None = None,
+) -> SimRun:
+    """Run the run's queued attempt under heartbeats; return its record.
+
+    The attempt is the run's first, or a retry that resumes from the last
+    snapshot. A run already ended is returned as it is; a running one is
+    refused (JobStateConflict). `on_progress` also hears the progress (an array
+    worker's own record); `profile` False keeps this attempt unprofiled.
+    """
+    run = simulations.get_run(run_id)
+    job = jobs.get_job(run_id)
+    if job.state in jobs.TERMINAL:
+        logger.info("run %s is already %s: nothing to do", run_id, job.state)
+        if run.state != job.state:
+            _record_end(run, job.state, job.error)
+        return run
+    if job.state == "running":
+        _refuse_running(job)
+    work = JobRun.claim(run_id, heartbeat_s, profile=profile)
+    _start_attempt(run)
+
+    def progress(fraction: float, step: str) -> None:
+        work.report(fraction, step)
+        if on_progress is not None:
+            on_progress(fraction, step)
+
     try:
-        runner = _Runner(settings, run)
-        if run.world_json is None:
-            run.update(
-                actions=[SimRun.world_json.set(json.dumps(runner.sim_world.counts()))]
+        with work:
+            runner = _Runner(settings, run)
+            if run.world_json is None:
+                counts = json.dumps(runner.sim_world.counts())
+                run.update(actions=[SimRun.world_json.set(counts)])
+            runner.loop(progress, work.heartbeat_s)
+            playback = runner.write_playback()
+            work.succeed(
+                {"run_id": run_id, "last_tick": int(run.last_tick)},
+                result_uri=playback and f"s3://{settings.builds_bucket}/{playback}",
             )
-        if profiler:
-            profiler.enable()
-        try:
-            runner.loop()
-            runner.write_playback()
-        finally:
-            if profiler:
-                profiler.disable()
-                run.update(
-                    actions=[SimRun.profile_key.set(_store_profile(runner, profiler))]
-                )
-    except RunCancelled as stop:
-        _finish(run, job, "cancelled", str(stop))
-    except Exception as err:
+    except jobs.JobLost as lost:
+        # Cancelled, or reaped after missed heartbeats: the job says which.
+        job = jobs.get_job(run_id)
+        logger.warning("run %s stopped: %s", run_id, lost)
+        _record_end(run, job.state, job.error or str(lost))
+    except BaseException as err:
         logger.error("run %s failed: %s", run_id, err, exc_info=True)
-        _finish(run, job, "failed", f"{type(err).__name__}: {err}")
+        _record_end(run, "failed", f"{type(err).__name__}: {err}")
         raise
     else:
-        _finish(run, job, "succeeded", None)
+        _record_end(run, "succeeded", None)
+    finally:
+        _note_profile(run, work.job)
     run.refresh()
     return run
+
+
+def _note_profile(run: SimRun, job: JobRecord) -> None:
+    """Name the attempt's profile (the job's `profile_uri`) in the run record."""
+    try:
+        job.refresh()
+        if job.profile_uri:
+            key = job.profile_uri.split("/", 3)[3]  # s3://<bucket>/<key>
+            run.update(actions=[SimRun.profile_key.set(key)])
+    except Exception:
+        # The job record names the profile already; the run's copy is a help.
+        logger.warning("run %s: profile key not recorded", run.run_id, exc_info=True)

@@ -33,8 +33,12 @@ BAD_INPUT = (SourceError, ConfigurationError, BadRequest, NotFound, ValidationEr
 
 
 def retryable(exc: BaseException) -> bool:
-    """Whether an attempt that ended with `exc` is worth an automatic retry."""
-    return not isinstance(exc, BAD_INPUT)
+    """Whether an attempt that ended with `exc` is worth an automatic retry.
+
+    An exception may also say so itself with a `retryable` attribute (a broken
+    simulation invariant is deterministic: a retry would only repeat it).
+    """
+    return not isinstance(exc, BAD_INPUT) and getattr(exc, "retryable", True)
 
 
 def _interrupt_main() -> None:
@@ -52,12 +56,21 @@ class JobRun:
     """One attempt of one job, run in this process; use it as a context manager."""
 
     def __init__(
-        self, job: JobRecord, heartbeat_s: float, shard: tuple[int, int] | None = None
+        self,
+        job: JobRecord,
+        heartbeat_s: float,
+        shard: tuple[int, int] | None = None,
+        profile: bool | None = None,
     ) -> None:
         self.job = job
         self.heartbeat_s = heartbeat_s
         # (index, size) for one worker of an array job, else None.
         self.shard = shard
+        # None: the job's `profile` parameter or LB_PROFILE_JOBS decide. False
+        # for a run nested in a profiled attempt (one profiler per thread).
+        self.profile = profile
+        # An array worker's own progress, last reported (see `report`).
+        self._reported = 0.0
         self.lost: jobs.JobLost | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -66,13 +79,15 @@ class JobRun:
         self._profiler: cProfile.Profile | None = None
 
     @classmethod
-    def claim(cls, job_id: str, heartbeat_s: float | None = None) -> JobRun:
+    def claim(
+        cls, job_id: str, heartbeat_s: float | None = None, profile: bool | None = None
+    ) -> JobRun:
         """Take a queued job (launched for this process) and start its attempt."""
         interval = heartbeat_s or jobs.heartbeat_interval()
         # In AWS Batch the runner names itself; locally the launcher named the pid.
         runner_id = os.environ.get("AWS_BATCH_JOB_ID")
         job = jobs.claim(job_id, heartbeat_s=interval, runner_id=runner_id)
-        return cls(job, interval)
+        return cls(job, interval, profile=profile)
 
     @classmethod
     def claim_shard(
@@ -104,7 +119,8 @@ class JobRun:
             target=self._beat, name=f"heartbeat-{self.job.job_id}", daemon=True
         )
         self._thread.start()
-        if profiling.wanted(self.params):
+        wanted = profiling.wanted(self.params) if self.profile is None else self.profile
+        if wanted:
             # Enabled here, so it sees this (main) thread and not the heartbeats.
             self._profiler = cProfile.Profile()
             self._profiler.enable()
@@ -149,9 +165,23 @@ class JobRun:
                     logger.warning("heartbeat of %s failed", self.job.job_id)
 
     def report(self, fraction: float, step: str) -> None:
-        """Record progress (0 to 1) and the current step; JobLost if it moved on."""
+        """Record progress (0 to 1) and the current step; JobLost if it moved on.
+
+        The workers of an array job share one record, so each adds the change
+        of its own progress over the number of workers: the record then holds
+        the mean of the workers' progress, whatever order their writes land in.
+        """
         with self._lock:
-            jobs.heartbeat(self.job, progress=fraction, step=step)
+            if self.shard is None:
+                jobs.heartbeat(self.job, progress=fraction, step=step)
+            else:
+                index, size = self.shard
+                jobs.heartbeat(
+                    self.job,
+                    progress_delta=(fraction - self._reported) / size,
+                    step=f"worker {index}: {step}",
+                )
+                self._reported = fraction
         logger.info("%s: %.0f%% %s", self.job.job_id, fraction * 100, step)
 
     def succeed(self, result: dict, result_uri: str | None = None) -> None:

@@ -12,6 +12,8 @@ import functools
 import hashlib
 import json
 import logging
+import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -21,6 +23,7 @@ from chalice import CORSConfig, Response
 from pydantic import BaseModel, ValidationError
 from pynamodb.exceptions import PynamoDBException
 
+from chalicelib import logs
 from chalicelib.errors import (
     BadRequest,
     LocalBubbleError,
@@ -238,8 +241,46 @@ def _normalise_error(response: Response) -> None:
     response.headers["Cache-Control"] = NO_STORE
 
 
+def request_id(event: Any) -> str:
+    """The request's id: API Gateway's, else the Lambda invocation's, else a new one."""
+    context = getattr(event, "context", None) or {}
+    found = context.get("requestId") if isinstance(context, dict) else None
+    invocation = getattr(event, "lambda_context", None)
+    found = found or getattr(invocation, "aws_request_id", None)
+    return str(found or uuid.uuid4())
+
+
 def http_middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """Every response: the error shape, CORS headers, an ETag, and 304s."""
+    """Every response: the error shape, CORS headers, an ETag, 304s, a request id.
+
+    Every line logged while the request is answered carries its `request_id`,
+    and a last line says what was answered; the `X-Request-Id` header gives the
+    id to the client, so a report of a failure leads to its log lines.
+    """
+    rid = request_id(event)
+    started = time.perf_counter()
+    with logs.bound(request_id=rid):
+        response = _respond(event, get_response)
+        context = getattr(event, "context", None) or {}
+        method = getattr(event, "method", None)
+        path = context.get("path") or getattr(event, "path", None)
+        logger.info(
+            "%s %s answered %d",
+            method,
+            path,
+            response.status_code,
+            extra={
+                "method": method,
+                "path": path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+    response.headers["X-Request-Id"] = rid
+    return response
+
+
+def _respond(event: Any, get_response: Callable[[Any], Response]) -> Response:
     response = get_response(event)
     if response.status_code >= 400:
         _normalise_error(response)

@@ -396,12 +396,22 @@ def finish_shard(
 
 
 def heartbeat(
-    job: JobRecord, progress: float | None = None, step: str | None = None
+    job: JobRecord,
+    progress: float | None = None,
+    step: str | None = None,
+    *,
+    progress_delta: float | None = None,
 ) -> None:
-    """Say the runner is alive (and how far it got); JobLost if the record moved on."""
+    """Say the runner is alive (and how far it got); JobLost if the record moved on.
+
+    `progress` sets the job's progress; `progress_delta` adds to it instead, so
+    the workers of an array job can each add their share without a lost update.
+    """
     actions = [JobRecord.heartbeat_at.set(_now())]
     if progress is not None:
         actions.append(JobRecord.progress.set(round(min(max(progress, 0.0), 1.0), 4)))
+    elif progress_delta:
+        actions.append(JobRecord.progress.add(round(progress_delta, 6)))
     if step is not None:
         actions.append(JobRecord.step.set(step[:200]))
     _update(
@@ -791,42 +801,11 @@ def views(jobs: Iterable[JobRecord]) -> list[dict]:
     return [job_view(job) for job in jobs]
 
 
-# ------------------------------------------------ simulation runs, in this process
-# A simulation run is driven by `batch_jobs.simulation`, which queues its job,
-# begins attempts itself (resuming one that died while running) and may cancel.
+# ------------------------------------------------ simulation runs
+# A simulation run is queued by `batch_jobs.simulation.submit` (which also makes
+# its run record) and runs like any other job: claimed, heartbeating, finished.
 
 
 def queue_job(job_type: str, params: dict) -> JobRecord:
-    """Queue a job that this process will run (a simulation run)."""
+    """Queue a job whose parameters another module has checked (a simulation run)."""
     return submit(job_type, params, trigger="cli").job
-
-
-def begin_attempt(job: JobRecord) -> None:
-    """Mark a queued job, or a running one that died, as running an attempt.
-
-    A queued job runs its first attempt; a job found running died mid-attempt, so
-    resuming it counts as a new attempt.
-    """
-    now = _now()
-    actions = [
-        JobRecord.state.set("running"),
-        JobRecord.started_at.set(now),
-        JobRecord.feed.set(LIVE),
-        JobRecord.release.set(current_release()),
-    ]
-    if job.state == "running":
-        actions.append(JobRecord.attempts.add(1))
-    job.update(actions=actions, condition=JobRecord.state.is_in("queued", "running"))
-
-
-def cancel_job(job: JobRecord, reason: str) -> None:
-    """Mark a queued or running job cancelled, keeping why."""
-    job.update(
-        actions=[
-            JobRecord.state.set("cancelled"),
-            JobRecord.finished_at.set(_now()),
-            JobRecord.error.set(reason[:ERROR_LIMIT]),
-            JobRecord.feed.set(DONE),
-        ],
-        condition=JobRecord.state.is_in("queued", "running"),
-    )

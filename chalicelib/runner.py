@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalicelib import job_params, jobs
+from chalicelib import job_params, jobs, simulations
 from chalicelib.errors import Conflict
 from chalicelib.launchers import Launcher, LaunchFailed
 from chalicelib.models import JobRecord
@@ -81,6 +81,8 @@ def cancel(job_id: str, launcher: Launcher) -> JobRecord:
     its next heartbeat and stops itself.
     """
     job = jobs.cancel(job_id)
+    if job.job_type == "simulation":
+        simulations.record_job_end(job_id, "cancelled", job.error)
     if job.launcher == launcher.name:
         try:
             launcher.cancel(job)
@@ -100,7 +102,11 @@ class SweepReport:
 def sweep(launcher: Launcher, now: datetime | None = None) -> SweepReport:
     """Fail jobs whose runner died, then relaunch those whose retry is due."""
     report = SweepReport()
-    report.reaped = [job.job_id for job in jobs.reap(now)]
+    reaped = jobs.reap(now)
+    for job in reaped:
+        if job.job_type == "simulation":
+            simulations.record_job_end(job.job_id, "failed", job.error)
+    report.reaped = [job.job_id for job in reaped]
     for job in jobs.due_retries(now):
         try:
             retry(job.job_id, launcher, trigger="auto-retry")

@@ -14,7 +14,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import cursors
 from chalicelib.errors import BadRequest, NotFound
@@ -83,6 +83,31 @@ def get_run(run_id: str) -> SimRun:
         return SimRun.get(run_id)
     except DoesNotExist as err:
         raise NotFound(f"simulation run {run_id!r} does not exist") from err
+
+
+def record_job_end(run_id: str, state: str, error: str | None) -> bool:
+    """Mirror a run's job ending without its runner (reaped, cancelled) in the run.
+
+    A runner that was killed outright cannot say so itself; without this its
+    run would read `running` until a retry. False when no run has this id (a
+    sweep's job) or the run has ended already.
+    """
+    actions = [SimRun.state.set(state), SimRun.updated_at.set(now())]
+    if error:
+        actions.append(SimRun.error.set(error[:2000]))
+    try:
+        SimRun(run_id).update(
+            actions=actions,
+            condition=SimRun.run_id.exists() & SimRun.state.is_in("queued", "running"),
+        )
+    except UpdateError as err:
+        if (
+            getattr(err, "cause_response_code", None)
+            == "ConditionalCheckFailedException"
+        ):
+            return False
+        raise
+    return True
 
 
 def _json(text: str | None):

@@ -1,4 +1,4 @@
-"""What starts builds by itself: new source files and the monthly refresh.
+"""What starts builds by itself: new source files, new models, the monthly refresh.
 
 In AWS, S3 "Object Created" events reach `app.py` through EventBridge and the
 refresh through an EventBridge schedule. Locally nothing delivers events, so
@@ -31,6 +31,10 @@ SOURCE_ROLES = frozenset(
 INFERENCE_MODEL_VERSION = "occurrence-v1"
 S3_EVENT_SOURCE = "aws.s3"
 OBJECT_CREATED = "Object Created"
+# What a deployment of the batch image with a new inference model sends (the
+# deploy step's `aws events put-events`; `jobctl emit model-release` locally).
+MODEL_EVENT_SOURCE = "localbubble.models"
+MODEL_RELEASED = "Model Released"
 
 
 class BadEvent(BadRequest):
@@ -170,6 +174,33 @@ def stale_model(model_version: str = INFERENCE_MODEL_VERSION) -> str | None:
         return None
     active = builds.get_build(pointer.active_build_id)
     return None if active.model_version == model_version else active.model_version
+
+
+def model_released_event(
+    region: str, model_version: str = INFERENCE_MODEL_VERSION
+) -> dict:
+    """The EventBridge event a deployment sends for a new model, for local delivery."""
+    event = scheduled_event(region)
+    event.update(
+        {
+            "detail-type": MODEL_RELEASED,
+            "source": MODEL_EVENT_SOURCE,
+            "detail": {"model_version": model_version},
+        }
+    )
+    return event
+
+
+def released_model(detail: dict) -> str:
+    """The model version a model-release event names (default: the one known here)."""
+    version = (detail or {}).get("model_version", INFERENCE_MODEL_VERSION)
+    if not isinstance(version, str) or not version.strip():
+        raise BadEvent(
+            f"model-release event detail.model_version is {version!r}; name a "
+            f"model version like {INFERENCE_MODEL_VERSION!r} or leave it out",
+            "detail.model_version",
+        )
+    return version
 
 
 def on_model_release(

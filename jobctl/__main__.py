@@ -25,6 +25,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import click
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import (
     apikeys,
@@ -61,8 +63,38 @@ EXIT_CODES = (
 )
 
 
+# What DynamoDB, S3 or AWS Batch raise when they do not answer or refuse: a
+# connection refused, a timeout, an error reply that no product error explains.
+SERVICE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
+
+
 def _exit_code(err: LocalBubbleError) -> int:
     return next(code for kind, code in EXIT_CODES if isinstance(err, kind))
+
+
+def _service_message(err: Exception) -> str:
+    """One line naming the service error and its first cause, without a traceback."""
+    cause = err
+    while cause.__cause__ is not None and isinstance(cause.__cause__, Exception):
+        cause = cause.__cause__
+    text = str(cause) if cause is err else f"{err}: {cause}"
+    return " ".join(text.split())[:300]
+
+
+class ServiceErrorsGroup(click.Group):
+    """A command group whose every command exits 5 when a service did not answer."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SERVICE_ERRORS as err:
+            click.echo(
+                f"error: a service did not answer: {_service_message(err)} "
+                "(is it running, and are LB_DYNAMODB_ENDPOINT / LB_S3_ENDPOINT "
+                "right?)",
+                err=True,
+            )
+            sys.exit(EXIT_SERVICE)
 
 
 def reports_errors(command: Callable[..., None]) -> Callable[..., None]:
@@ -115,7 +147,11 @@ def _param(text: str) -> tuple[str, object]:
     return name, value
 
 
-@click.group(help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=ServiceErrorsGroup,
+    help=__doc__,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO as JSON on stderr.")
 def cli(verbose: bool) -> None:
     logs.configure("jobctl", logging.INFO if verbose else logging.WARNING)
@@ -189,6 +225,9 @@ def _started(submission, wait: bool, interval: float) -> None:
 
 
 _wait_option = click.option("--wait", is_flag=True, help="Show progress until it ends.")
+_profile_option = click.option(
+    "--profile", is_flag=True, help="Store a cProfile of each attempt as an artifact."
+)
 _interval_option = click.option(
     "--interval", default=1.0, show_default=True, help="Seconds per poll."
 )
@@ -290,6 +329,7 @@ def _numbers(text: str) -> list[int]:
     type=click.Choice(("numba", "numpy", "shadow")),
     help="Kernels (default: LB_SIM_BACKEND, else numba).",
 )
+@_profile_option
 @_wait_option
 @_interval_option
 @reports_errors
@@ -300,6 +340,7 @@ def sim(
     seed: int,
     settleable: str | None,
     backend: str | None,
+    profile: bool,
     wait: bool,
     interval: float,
 ) -> None:
@@ -312,6 +353,7 @@ def sim(
         snapshot_every=snapshot_every or min(100, ticks),
         seed=seed,
         settleable_rule=settleable,
+        profile=profile,
     )
     try:
         run_id = simulation.submit(get_settings(), build, params, backend)
@@ -350,6 +392,7 @@ def _check_build_ref(build: str) -> None:
     help="Also sweep these settleable rules (each seed with each rule).",
 )
 @click.option("--key", help="Idempotency key: a second sweep with it returns the job.")
+@_profile_option
 @_wait_option
 @_interval_option
 @reports_errors
@@ -359,6 +402,7 @@ def sweep_sims(
     seeds: str,
     rules: tuple[str, ...],
     key: str | None,
+    profile: bool,
     wait: bool,
     interval: float,
 ) -> None:
@@ -376,6 +420,8 @@ def sweep_sims(
         "ticks": ticks,
         "snapshot_every": min(100, ticks),
         "sweep": sets,
+        # Each worker's attempt is profiled (one profile per array index).
+        **({"profile": True} if profile else {}),
     }
     submission = runner.start(
         "simulation", params, launchers.default_launcher(), idempotency_key=key
@@ -566,6 +612,20 @@ def emit_refresh(when: str | None) -> None:
     moment = triggers.parse_event_time(when) if when else datetime.now(UTC)
     event = triggers.scheduled_event(get_settings().region, moment)
     click.echo(json.dumps(events.deliver(events.REFRESH_HANDLER, event)))
+
+
+@emit.command(name="model-release")
+@click.option(
+    "--model-version",
+    default=triggers.INFERENCE_MODEL_VERSION,
+    show_default=True,
+    help="The inference model the deployed batch image has.",
+)
+@reports_errors
+def emit_model_release(model_version: str) -> None:
+    """Deliver a model-release event: rebuild once if the active build is older."""
+    event = triggers.model_released_event(get_settings().region, model_version)
+    click.echo(json.dumps(events.deliver(events.MODEL_HANDLER, event)))
 
 
 class _Stop(Exception):

@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 SOURCE_HANDLER = "source_object_created"
 REFRESH_HANDLER = "monthly_refresh"
 SWEEP_HANDLER = "sweep_jobs"
+MODEL_HANDLER = "model_released"
 
 
 @dataclass

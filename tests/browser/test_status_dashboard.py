@@ -131,6 +131,26 @@ def test_dashboard_follows_a_job_live_without_a_reload(page: Page, ops_story):
             jobs.cancel(job.job_id, "test ended")
 
 
+def test_dashboard_shows_a_running_jobs_progress_advance_without_a_reload(
+    page: Page, ops_story
+):
+    job = jobs.submit("site", {"build": ops_story.source_build_id}).job
+    try:
+        running = jobs.claim(job.job_id, heartbeat_s=30)
+        jobs.heartbeat(running, progress=0.25, step="rendering the site")
+        row = _row(page, job.job_id)
+        bar = row.locator("progress")
+        expect(bar).to_have_js_property("value", 0.25, timeout=WAIT_MS)
+        expect(row).to_contain_text("rendering the site")
+        # The same page, polling: no reload between the two readings.
+        jobs.heartbeat(running, progress=0.75, step="publishing the release")
+        expect(bar).to_have_js_property("value", 0.75, timeout=WAIT_MS)
+        expect(row).to_contain_text("75 %")
+        expect(row).to_contain_text("publishing the release")
+    finally:
+        jobs.cancel(job.job_id, "test ended")
+
+
 def test_dashboard_shows_the_kpis_per_release(page: Page, ops_story):
     from chalicelib.release import current_release
 

@@ -6,6 +6,7 @@ fields; starting, cancelling and retrying need an operator key.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -161,3 +162,25 @@ def test_jobctl_creates_a_key_that_the_api_accepts(client, launcher):
     assert key_id in listed.output and token not in listed.output
     response = _post(client, "/jobs", {"job_type": "site"}, token)
     assert response.status_code == 200
+
+
+def test_a_routes_log_lines_carry_its_request_id(launcher, client, keys, root_logging):
+    from chalicelib import logs
+
+    stream = io.StringIO()
+    logs.configure("local-bubble", stream=stream)
+    body = {"job_type": "site", "params": {"out": "/tmp/site"}}
+    response = _post(client, "/jobs", body, keys["operator"].token)
+    assert response.status_code == 200
+    request_id = response.headers["X-Request-Id"]
+    job_id = json.loads(response.body)["job"]["job_id"]
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    ours = [line for line in lines if line.get("request_id") == request_id]
+    assert f"job {job_id} queued (site, trigger api)" in {
+        line["message"] for line in ours
+    }
+    answered = [line for line in ours if line.get("path") == "/jobs"]
+    assert [(a["method"], a["status"]) for a in answered] == [("POST", 200)]
+    # Bound for that request only: the next one gets an id of its own.
+    again = client.http.get(f"/jobs/{job_id}")
+    assert again.headers["X-Request-Id"] != request_id

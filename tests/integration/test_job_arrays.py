@@ -19,6 +19,7 @@ from batch_jobs.worker import JobRun
 from chalicelib import jobs, runner, simulations
 from chalicelib.errors import BadRequest
 from chalicelib.launchers import LocalLauncher
+from chalicelib.storage import ObjectStore
 
 pytestmark = pytest.mark.integration
 
@@ -85,6 +86,19 @@ def test_workers_share_one_attempt_and_the_last_one_finishes_it(sweep_job):
     assert set(done.shards_done) == {0, 1}
 
 
+def test_an_array_jobs_progress_is_the_mean_of_its_workers(sweep_job):
+    job_id = sweep_job(2)
+    first = JobRun.claim_shard(job_id, 0, 2, heartbeat_s=5)
+    second = JobRun.claim_shard(job_id, 1, 2, heartbeat_s=5)
+    first.report(0.5, "tick 5 of 10")
+    second.report(1.0, "tick 10 of 10")
+    assert float(jobs.get_job(job_id).progress) == pytest.approx(0.75)
+    first.report(0.8, "tick 8 of 10")
+    job = jobs.get_job(job_id)
+    assert float(job.progress) == pytest.approx(0.9)
+    assert job.step == "worker 0: tick 8 of 10"
+
+
 def test_one_failed_worker_fails_the_array_job_once_all_have_ended(sweep_job):
     job_id = sweep_job(2)
     with pytest.raises(RuntimeError), JobRun.claim_shard(job_id, 0, 2, heartbeat_s=5):
@@ -118,7 +132,7 @@ def test_a_worker_takes_its_parameters_from_its_array_index():
 
 
 def test_a_simulation_sweep_runs_one_real_run_per_parameter_set(
-    sweep_job, sample_build, tmp_path
+    sweep_job, sample_build, settings, tmp_path
 ):
     launcher = LocalLauncher(tmp_path)
     job_id = sweep_job(
@@ -127,6 +141,7 @@ def test_a_simulation_sweep_runs_one_real_run_per_parameter_set(
         ticks=3,
         snapshot_every=3,
         backend="numpy",
+        profile=True,
     )
     runner.launch(jobs.get_job(job_id), launcher)
     _wait_until_ended(launcher, 300)
@@ -138,6 +153,14 @@ def test_a_simulation_sweep_runs_one_real_run_per_parameter_set(
     seeds = sorted(int(simulations.get_run(r).seed) for r in run_ids)
     assert seeds == [1, 2]
     assert {simulations.get_run(r).state for r in run_ids} == {"succeeded"}
+    # Each worker reported its run's progress to the sweep's record.
+    assert logs.count(f"{job_id}: 100% snapshot at tick 3") == 2
+    # A profiled sweep stores a profile per worker (its run takes none of its own).
+    store = ObjectStore(settings)
+    assert store.list_keys(settings.builds_bucket, f"jobs/{job_id}/") == [
+        f"jobs/{job_id}/profile-attempt-1-shard-{index}.json" for index in (0, 1)
+    ]
+    assert {simulations.get_run(r).profile_key for r in run_ids} == {None}
 
 
 def test_jobctl_sim_queues_a_run_and_launches_its_entrypoint_command(
@@ -174,3 +197,18 @@ def test_jobctl_sim_queues_a_run_and_launches_its_entrypoint_command(
     assert batch_main(command) == 0  # what the launcher's runner would run
     assert jobs.get_job(run_id).state == "succeeded"
     assert int(simulations.get_run(run_id).seed) == 5
+
+
+def test_jobctl_sim_and_sim_sweep_take_profile(launcher, sample_build, root_logging):
+    from click.testing import CliRunner
+
+    from jobctl.__main__ import cli
+
+    build = ["--build", sample_build.build_id, "--ticks", "3"]
+    one = CliRunner().invoke(cli, ["sim", *build, "--profile"])
+    many = CliRunner().invoke(cli, ["sim-sweep", *build, "--seeds", "1,2", "--profile"])
+    assert one.exit_code == 0 and many.exit_code == 0, one.output + many.output
+    run_id, sweep_id = one.output.strip(), many.output.strip()
+    assert jobs.params(jobs.get_job(run_id))["profile"] is True
+    assert jobs.params(jobs.get_job(sweep_id))["profile"] is True
+    assert launcher.launched == [run_id, sweep_id]

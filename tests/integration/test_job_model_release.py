@@ -1,4 +1,4 @@
-"""A new inference model version starts one rebuild: by schedule and by CLI.
+"""A new inference model version starts one rebuild: by sweep, event, schedule, CLI.
 
 The active build is swapped for a stand-in made with an older model for each
 test, and the real pointer is put back afterwards.
@@ -6,15 +6,17 @@ test, and the real pointer is put back afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 
 import pytest
 from chalice.test import Client
 from click.testing import CliRunner
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import builds, jobs, triggers
-from chalicelib.models import ActivePointer, BuildRecord
+from chalicelib.models import ActivePointer, BuildRecord, JobKey
 from jobctl.__main__ import cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("root_logging")]
@@ -119,3 +121,41 @@ def test_a_build_job_for_another_model_fails_without_building(launcher, settings
     failed = jobs.get_job(job.job_id)
     assert failed.state == "failed"
     assert "occurrence-v99" in failed.error and "deploy the batch image" in failed.error
+
+
+def test_the_sweep_and_a_model_release_event_start_one_prompt_rebuild(
+    launcher, active_model
+):
+    from app import app
+
+    active_model("occurrence-v0")  # older than the image's model
+    # Forget an earlier test's rebuild for this version, so the sweep starts one.
+    key = jobs.KEY_PREFIX + triggers.model_release_key(triggers.INFERENCE_MODEL_VERSION)
+    with contextlib.suppress(DoesNotExist):
+        JobKey.get(key).delete()
+    with Client(app, stage_name="local") as client:
+        tick = client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        )
+        swept = [client.lambda_.invoke("sweep_jobs", tick).payload for _ in range(2)]
+        released = client.events.generate_cw_event(
+            source=triggers.MODEL_EVENT_SOURCE,
+            detail_type=triggers.MODEL_RELEASED,
+            detail={"model_version": triggers.INFERENCE_MODEL_VERSION},
+            resources=[],
+        )
+        reply = client.lambda_.invoke("model_released", released).payload
+    job_id = swept[0]["model_rebuild"]
+    assert job_id is not None and swept[1]["model_rebuild"] == job_id
+    assert reply == {"job_id": job_id, "created": False}
+    emitted = CliRunner().invoke(cli, ["emit", "model-release"])
+    assert emitted.exit_code == 0, emitted.output
+    assert json.loads(emitted.output) == {"job_id": job_id, "created": False}
+    assert launcher.launched == [job_id]
+    assert jobs.get_job(job_id).trigger == "model"
+
+
+def test_a_model_release_event_without_a_version_name_is_refused():
+    with pytest.raises(triggers.BadEvent, match="model_version"):
+        triggers.released_model({"model_version": ""})
+    assert triggers.released_model({}) == triggers.INFERENCE_MODEL_VERSION

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
 
 from chalicelib import jobs, runner
 from jobctl.__main__ import cli
+from tests.conftest import REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("root_logging")]
 
@@ -89,3 +94,28 @@ def test_emitting_a_refresh_starts_that_months_build_once(launcher):
 def test_sweep_and_kpis_print_json(launcher):
     assert set(json.loads(_run("sweep").output)) == {"reaped", "retried"}
     assert "by_type" in json.loads(_run("kpis", "--days", "1").output)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_database_that_does_not_answer_exits_5_with_one_line():
+    env = {**os.environ, "LB_DYNAMODB_PORT": str(_closed_port())}
+    done = subprocess.run(
+        [sys.executable, "-m", "jobctl", "show", "build-0123456789ab"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 5, done.stderr
+    assert done.stderr.startswith("error: a service did not answer: ")
+    assert "Could not connect to the endpoint URL" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1  # no traceback
+
+
+def test_a_storage_error_exits_5_with_one_line(settings):
+    result = _run("emit", "source", "incoming/x/y.csv", "--bucket", "no-such-bucket-x")
+    assert result.exit_code == 5, result.output
+    assert result.output.startswith("error: a service did not answer: ")
+    assert "NoSuchBucket" in result.output

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import re
 import signal
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pytest
 
 from batch_jobs import simulation
-from chalicelib import simulations
-from chalicelib.models import JobRecord
+from batch_jobs.__main__ import main as batch_main
+from chalicelib import jobs, runner, simulations
+from chalicelib.errors import BadRequest
+from chalicelib.models import JobRecord, SimRun
 from chalicelib.storage import ObjectStore
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
 # Every star settleable: the sample has one known planet in a habitable zone.
 BUSY = {"settleable_rule": "every-star", "founders": ("sol",)}
+# Runners in these tests heartbeat twice a second: a dead one is reaped in 2 s.
+HEARTBEAT_S = "0.5"
 
 
 def _final_snapshot_sha(settings, run) -> str:
@@ -44,6 +52,26 @@ def _submit(settings, sample_build, backend="numba", **params) -> str:
     )
 
 
+def _run_until(run_id: str, line_part: str, then) -> tuple[int, dict]:
+    """Run `sim run RUN_ID` in a process of its own; at the first log line holding
+    `line_part`, call `then(process)`; return its exit code and that line."""
+    command = [sys.executable, "-m", "batch_jobs", "sim", "run", run_id]
+    env = {**os.environ, "LB_JOB_HEARTBEAT_S": HEARTBEAT_S}
+    seen = None
+    with subprocess.Popen(
+        command, cwd=REPO, env=env, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, text=True,
+    ) as process:  # fmt: skip
+        for line in process.stderr:
+            if line_part in line:
+                seen = json.loads(line)
+                then(process)
+                break
+        process.stderr.read()  # to the end: the process exits
+    assert seen is not None, f"no log line said {line_part!r}"
+    return process.returncode, seen
+
+
 def test_run_goes_from_queued_to_succeeded_with_snapshots_and_ticks(
     settings, sample_build
 ):
@@ -64,28 +92,40 @@ def test_run_goes_from_queued_to_succeeded_with_snapshots_and_ticks(
     assert 1 <= last["counts"]["settled"] <= last["counts"]["settleable"]
 
 
-def test_killed_run_resumes_to_the_state_of_an_uninterrupted_run(
-    settings, sample_build
+def test_killed_run_is_reaped_in_seconds_and_its_retry_resumes_to_the_same_end(
+    settings, sample_build, launcher
 ):
     params = {"ticks": 3000, "snapshot_every": 100, "seed": 11}
     whole = simulation.execute(settings, _submit(settings, sample_build, **params))
     killed_id = _submit(settings, sample_build, **params)
-    command = [sys.executable, "-m", "batch_jobs", "sim", "run", killed_id]
-    with subprocess.Popen(
-        command, cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-    ) as process:
-        for line in process.stderr:
-            if "snapshot at tick 500:" in line:
-                process.send_signal(signal.SIGKILL)
-                break
-        process.kill()  # a no-op after the SIGKILL; stops it should no line match
+    code, line = _run_until(
+        killed_id, "snapshot at tick 500:", lambda p: p.send_signal(signal.SIGKILL)
+    )
+    killed_at = time.monotonic()
+    assert code == -signal.SIGKILL
+    assert line["job_id"] == killed_id  # the runner's log lines name the job
     died = simulations.get_run(killed_id)
-    assert process.returncode == -signal.SIGKILL
     assert died.state == "running", "the run ended before it could be killed"
     assert 500 <= int(died.last_snapshot_tick) < 3000
-    resumed = simulation.execute(settings, killed_id)
+    # Progress is ticks done over ticks, reported while the run went.
+    assert 0.13 <= float(jobs.get_job(killed_id).progress) < 1  # tick 400 or on
+    while jobs.get_job(killed_id).state == "running":
+        assert time.monotonic() - killed_at < 15, "the sweep never failed the run"
+        runner.sweep(launcher)
+        time.sleep(0.2)
+    reaped = jobs.get_job(killed_id)
+    assert (reaped.state, reaped.retryable) == ("failed", True)
+    assert "heartbeat stopped" in reaped.error
+    assert simulations.get_run(killed_id).state == "failed"  # the run says so too
+    jobs.retry(killed_id)
+    assert batch_main(["sim", "run", killed_id]) == 0  # what a relaunch runs
+    resumed = simulations.get_run(killed_id)
     assert resumed.state == "succeeded"
     assert int(resumed.attempts) == 2
+    assert (jobs.get_job(killed_id).state, jobs.get_job(killed_id).attempts) == (
+        "succeeded",
+        2,
+    )
     assert _final_snapshot_sha(settings, resumed) == _final_snapshot_sha(
         settings, whole
     )
@@ -97,6 +137,77 @@ def test_killed_run_resumes_to_the_state_of_an_uninterrupted_run(
     assert _playback_without_run_id(settings, killed_id) == (
         _playback_without_run_id(settings, whole.run_id)
     )
+
+
+def test_cancelling_a_running_run_stops_its_runner_and_a_retry_resumes_it(
+    settings, sample_build
+):
+    run_id = _submit(settings, sample_build, ticks=2000, snapshot_every=100)
+    stopped = []
+    code, _ = _run_until(
+        run_id,
+        "snapshot at tick 200:",
+        lambda p: stopped.append(simulation.cancel(run_id, "enough, thanks")),
+    )
+    assert stopped == ["cancelling"]
+    assert code == 0
+    run, job = simulations.get_run(run_id), jobs.get_job(run_id)
+    assert (run.state, job.state) == ("cancelled", "cancelled")
+    assert run.error == job.error == "enough, thanks"
+    assert 200 <= int(run.last_snapshot_tick) < 2000
+    jobs.retry(run_id)
+    resumed = simulation.execute(settings, run_id)
+    assert (resumed.state, int(resumed.attempts)) == ("succeeded", 2)
+    assert int(resumed.last_tick) == 2000
+
+
+def test_a_running_run_is_not_run_twice(settings, sample_build):
+    run_id = _submit(settings, sample_build, ticks=2, snapshot_every=1)
+    jobs.claim(run_id, heartbeat_s=30)  # another runner has it
+    try:
+        with pytest.raises(jobs.JobStateConflict, match="already running"):
+            simulation.execute(settings, run_id)
+    finally:
+        jobs.cancel(run_id, "test ended")
+
+
+def test_a_run_whose_invariants_break_records_the_failure_and_ends_failed(
+    settings, sample_build
+):
+    run_id = _submit(settings, sample_build, ticks=20, snapshot_every=10)
+    assert simulation.execute(settings, run_id).state == "succeeded"
+    store, bucket = ObjectStore(settings), settings.builds_bucket
+    key = simulations.snapshot_key(run_id, 10)
+    with np.load(io.BytesIO(store.get(bucket, key))) as npz:
+        arrays = {name: npz[name].copy() for name in npz.files}
+    # A corrupted snapshot: the first system settled at a tick still to come.
+    arrays["settled_since"][0] = 10**6
+    corrupt_id = _submit(settings, sample_build, ticks=20, snapshot_every=10)
+    state = simulation.settlement.SettlementState(
+        tick=10,
+        positions_pc=np.zeros((len(arrays["age_yr"]), 3)),
+        settled_since=arrays["settled_since"],
+        age_yr=arrays["age_yr"],
+        probe_arrival=arrays["probe_arrival"],
+    )
+    store.put_once(
+        bucket,
+        simulations.snapshot_key(corrupt_id, 10),
+        simulation.snapshot_bytes(state),
+    )
+    SimRun.get(corrupt_id).update(actions=[SimRun.last_snapshot_tick.set(10)])
+    with pytest.raises(simulation.InvariantBroken, match="tick 11"):
+        simulation.execute(settings, corrupt_id)
+    run, job = simulations.get_run(corrupt_id), jobs.get_job(corrupt_id)
+    assert run.state == job.state == "failed"
+    assert job.retryable is False and job.retry_at is None
+    assert "not happened" in run.error
+    health = json.loads(run.health_json)
+    assert health["invariant_failures"] == 1
+    assert health["first_failure"].startswith("tick 11:")
+    tick = simulations.get_tick(corrupt_id, 11)
+    assert not tick["invariants_ok"]
+    assert any("not happened" in failure for failure in tick["failures"])
 
 
 def test_shadow_run_records_no_difference_between_the_kernels(settings, sample_build):
@@ -121,10 +232,26 @@ def test_profiled_run_stores_a_profile_naming_the_settlement_step(
         _submit(settings, sample_build, ticks=20, snapshot_every=10, profile=True),
     )
     body = ObjectStore(settings).get(settings.builds_bucket, run.profile_key)
+    # The job record names it, as every job's profile.
+    assert jobs.get_job(run.run_id).profile_uri == (
+        f"s3://{settings.builds_bucket}/{run.profile_key}"
+    )
     profile = json.loads(body)
     steps = [k for k in profile["stats"] if re.search(r"settlement.py:\d+:step$", k)]
     assert len(steps) == 1
     assert profile["stats"][steps[0]][0] == 19  # calls: ticks 2 to 20
+
+
+def test_every_run_is_profiled_under_lb_profile_jobs(
+    settings, sample_build, monkeypatch
+):
+    monkeypatch.setenv("LB_PROFILE_JOBS", "1")
+    run = simulation.execute(
+        settings, _submit(settings, sample_build, ticks=3, snapshot_every=3)
+    )
+    uri = jobs.get_job(run.run_id).profile_uri
+    assert uri == f"s3://{settings.builds_bucket}/{run.profile_key}"
+    assert run.profile_key == f"jobs/{run.run_id}/profile-attempt-1.json"
 
 
 def test_cancelled_queued_run_never_runs(settings, sample_build):
@@ -138,12 +265,15 @@ def test_cancelled_queued_run_never_runs(settings, sample_build):
 
 def test_unknown_founder_fails_the_run_with_a_message_naming_it(settings, sample_build):
     run_id = _submit(settings, sample_build, founders=("hip-999999999",))
-    with pytest.raises(ValueError, match="hip-999999999"):
+    with pytest.raises(BadRequest, match="hip-999999999"):
         simulation.execute(settings, run_id)
     run = simulations.get_run(run_id)
     assert run.state == "failed"
     assert "hip-999999999" in run.error
-    assert JobRecord.get(run_id).state == "failed"
+    job = JobRecord.get(run_id)
+    assert job.state == "failed"
+    # Bad input: never retried by itself.
+    assert job.retryable is False and job.retry_at is None
 
 
 def test_founder_outside_the_settleable_rule_is_refused(settings, sample_build):
@@ -153,7 +283,7 @@ def test_founder_outside_the_settleable_rule_is_refused(settings, sample_build):
         settings, sample_build, settleable_rule="known-planet-in-hz",
         founders=("hip-71681",),
     )  # fmt: skip
-    with pytest.raises(ValueError, match="not settleable"):
+    with pytest.raises(BadRequest, match="not settleable"):
         simulation.execute(settings, run_id)
 
 
@@ -226,3 +356,12 @@ def test_an_unknown_run_or_build_exits_4_naming_it(settings, argv, capsys):
 
     assert main(argv) == 4
     assert "nope" in capsys.readouterr().err
+
+
+def test_cancelling_a_runs_job_marks_its_run_record_cancelled(
+    settings, sample_build, launcher
+):
+    run_id = _submit(settings, sample_build)
+    runner.cancel(run_id, launcher)  # what `jobctl cancel` and POST .../cancel do
+    run = simulations.get_run(run_id)
+    assert (run.state, run.error) == ("cancelled", "cancelled by an operator")

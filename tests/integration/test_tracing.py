@@ -1,5 +1,8 @@
 """X-Ray in the cloud configuration: database and storage calls become subsegments.
 
+The API's calls are traced in every cloud stage; a batch job's where
+AWS_XRAY_DAEMON_ADDRESS names a daemon.
+
 The SDK is real and so are the calls (dynalite and SeaweedFS); in place of the
 X-Ray daemon a UDP socket on 127.0.0.1 receives the segment documents the SDK
 sends, exactly as the daemon beside a Lambda function would. The SDK patches
@@ -111,3 +114,46 @@ def test_the_local_stage_sends_no_trace(settings):
         .replace("xray_recorder.end_segment()", "")
     )
     assert _run_beside_a_daemon(script, None) == []
+
+
+def _all_subsegments(documents: list[dict], trace_id: str) -> list[dict]:
+    """The segment's subsegments, nested or streamed as documents of their own."""
+    found = []
+    for document in documents:
+        if document.get("trace_id") == trace_id:
+            if document.get("type") == "subsegment":
+                found.append(document)
+            found.extend(_subsegments(document))
+    return found
+
+
+def test_a_batch_job_beside_a_daemon_traces_its_database_and_storage_calls(
+    settings, sample_build
+):
+    from batch_jobs import simulation
+
+    params = simulation.RunParams(ticks=2, snapshot_every=1)
+    run_id = simulation.submit(settings, sample_build.build_id, params, "numpy")
+    script = f"from batch_jobs.__main__ import main; main(['sim', 'run', {run_id!r}])"
+    documents = _run_beside_a_daemon(script, "true")
+    segments = [d for d in documents if d.get("name") == "local-bubble-sim"]
+    assert len(segments) == 1
+    assert segments[0]["annotations"] == {"job_id": run_id}
+    calls = {
+        (sub["name"], sub.get("aws", {}).get("operation"))
+        for sub in _all_subsegments(documents, segments[0]["trace_id"])
+    }
+    assert {("s3", "GetObject"), ("s3", "PutObject")} <= calls
+    assert {("dynamodb", "GetItem"), ("dynamodb", "UpdateItem")} <= calls
+    assert simulation.simulations.get_run(run_id).state == "succeeded"
+
+
+def test_a_batch_job_sends_nothing_without_a_daemon_address_or_with_the_sdk_off():
+    from chalicelib import tracing
+
+    assert not tracing.batch_tracing_wanted({})
+    assert not tracing.batch_tracing_wanted(
+        {"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000", "AWS_XRAY_SDK_ENABLED": "false"}
+    )
+    with tracing.batch_segment("local-bubble-test", environ={}) as tracing_on:
+        assert tracing_on is False
