@@ -13,6 +13,7 @@ from sim_kernels import _jit, encounters, motion, orbits, settlement
 
 KERNELS = {
     "orbits.eccentric_anomaly": orbits._eccentric_anomaly_kernel,
+    "orbits.true_anomaly": orbits._true_anomaly_kernel,
     "orbits.positions": orbits._positions_kernel,
     "motion.propagate": motion._propagate_kernel,
     "encounters.sun": encounters._sun_kernel,
