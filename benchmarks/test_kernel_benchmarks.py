@@ -2,8 +2,8 @@
 
 Run with ``make bench`` (``pytest benchmarks -q -s``). Timings are the best of
 several runs after a warm-up call (compilation and first-touch excluded). The
-peers are optional (``benchmarks/requirements.txt``): a missing one is reported,
-not failed.
+peers (``benchmarks/requirements.txt``) are installed by ``make bench``; run
+some other way without them, a missing one is reported, not failed.
 """
 
 from __future__ import annotations
