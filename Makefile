@@ -61,7 +61,13 @@ test: install /usr/bin/chromium
 watch: services-up
 	$(PY) -m jobctl -v watch-sources
 
-bench: install
+# The peers the benchmarks compare with (radvel, exoplanet-core): kept out of
+# requirements-dev.txt because radvel pulls in a large tree; own stamp file.
+$(VENV)/.bench-installed: benchmarks/requirements.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
+	touch $@
+
+bench: install $(VENV)/.bench-installed
 	$(PY) -m pytest benchmarks -q -s -p no:randomly
 
 lint: install

@@ -2,8 +2,8 @@
 
 Run with ``make bench`` (``pytest benchmarks -q -s``). Timings are the best of
 several runs after a warm-up call (compilation and first-touch excluded). The
-peers are optional (``benchmarks/requirements.txt``): a missing one is reported,
-not failed.
+peers (``benchmarks/requirements.txt``) are installed by ``make bench``; run
+some other way without them, a missing one is reported, not failed.
 """
 
 from __future__ import annotations
@@ -78,14 +78,42 @@ def _kipping_mix(n: int, seed: int = 2013) -> tuple[np.ndarray, np.ndarray]:
     return rng.uniform(0.0, 2.0 * np.pi, n), e
 
 
-@numba.njit(parallel=True, fastmath={"nsz", "arcp", "contract", "afn", "reassoc"})
-def _true_anomaly_numba(m, e, sin_f, cos_f):
-    """Return sin f and cos f through the kernel's solver (exoplanet-core's output)."""
-    for i in numba.prange(m.shape[0]):
-        _, s, c = orbits._kepler_one(m[i], e[i])
-        denominator = 1.0 - e[i] * c
-        cos_f[i] = (c - e[i]) / denominator
-        sin_f[i] = math.sqrt((1.0 - e[i]) * (1.0 + e[i])) * s / denominator
+def _planets_by_epochs(
+    planets: int, epochs: int, seed: int = 2013
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (M, e) for some planets seen at some epochs each, planet by planet.
+
+    Eccentricities follow Kipping's mix, one per planet, so radvel's C solver
+    (one eccentricity per call, one planet's epochs) takes the very same pairs
+    as the solvers that take an eccentricity per element.
+    """
+    m, e = _kipping_mix(planets * epochs, seed)
+    return m, np.repeat(e[:planets], epochs)
+
+
+def _reference_anomalies(
+    m: np.ndarray, e: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return E and f in long double: Newton on E - e sin E = M from ``start``.
+
+    An independent judge for every solver: 80-bit arithmetic, M taken as given
+    (the inputs lie in [0, 2 pi), so no reduction enters), f by the half-angle
+    formula.
+    """
+    mm, ee = m.astype(np.longdouble), e.astype(np.longdouble)
+    big_e = start.astype(np.longdouble)
+    for _ in range(4):
+        big_e -= (big_e - ee * np.sin(big_e) - mm) / (1 - ee * np.cos(big_e))
+    half = big_e / 2
+    f = 2 * np.arctan2(np.sqrt(1 + ee) * np.sin(half), np.sqrt(1 - ee) * np.cos(half))
+    return big_e, f
+
+
+def _angle_error(sin_f, cos_f, f_ref) -> float:
+    """Return the largest angle between (sin f, cos f) and the reference f."""
+    s, c = np.sin(f_ref), np.cos(f_ref)
+    gap = np.arctan2(sin_f * c - cos_f * s, cos_f * c + sin_f * s)
+    return float(np.abs(gap).max())
 
 
 def _residual(big_e: np.ndarray, m: np.ndarray, e: np.ndarray) -> float:
@@ -93,121 +121,159 @@ def _residual(big_e: np.ndarray, m: np.ndarray, e: np.ndarray) -> float:
     return float(np.abs(big_e - e * np.sin(big_e) - np.mod(m, 2 * np.pi)).max())
 
 
-def _row(name: str, seconds: float, reference: float, note: str = "") -> str:
-    """Format one line of the Kepler table."""
+def _row(name: str, seconds: float, fastest_peer: float, note: str = "") -> str:
+    """Format one line of the Kepler table, with its speed over the fastest peer."""
     rate = ONE_MILLION / seconds
     return (
-        f"{name:<34} {seconds * 1e3:9.1f} ms {rate / 1e6:8.2f} M/s "
-        f"{reference / seconds:7.2f}x  {note}"
+        f"{name:<34} {seconds * 1e3:8.1f} ms {rate / 1e6:7.2f} M/s "
+        f"{fastest_peer / seconds:7.2f}x  {note}"
     )
 
 
-def test_kepler_solves_per_second_against_peers():
-    m, e = _kipping_mix(ONE_MILLION)
+def _writes(kernel, m, e, *outs):
+    """Return a call of a kernel that writes into ``outs``, giving them back."""
+
+    def call():
+        kernel(m, e, *outs)
+        return outs[0] if len(outs) == 1 else outs
+
+    return call
+
+
+def _kepler_entries(m, e, planets, epochs):
+    """Return (output kind, name, call, is a peer) for every solver on (m, e)."""
     out = np.empty_like(m)
-    kernel = orbits._eccentric_anomaly_kernel
-    missing = "not installed (pip install -r benchmarks/requirements.txt)"
-    # (name, call, E it returns or None, note); timed interleaved, one group.
+    sin_f, cos_f = np.empty_like(m), np.empty_like(m)
+    solve, true = orbits._eccentric_anomaly_kernel, orbits._true_anomaly_kernel
     entries = [
-        ("sim_kernels numba parallel", lambda: kernel.parallel(m, e, out), None, ""),
-        ("sim_kernels numba serial", lambda: kernel.serial(m, e, out), None, ""),
-        (
-            "sim_kernels numpy reference",
-            lambda: orbits._eccentric_anomaly_numpy(m, e),
-            orbits._eccentric_anomaly_numpy(m, e),
-            "",
-        ),
-    ]
+        ("E", "sim_kernels E, numba parallel", _writes(solve.parallel, m, e, out), 0),
+        ("E", "sim_kernels E, numba serial", _writes(solve.serial, m, e, out), 0),
+        ("E", "sim_kernels E, numpy reference",
+         lambda: orbits._eccentric_anomaly_numpy(m, e), 0),
+        ("f", "sim_kernels f, numba parallel",
+         _writes(true.parallel, m, e, sin_f, cos_f), 0),
+        ("f", "sim_kernels f, numba serial",
+         _writes(true.serial, m, e, sin_f, cos_f), 0),
+    ]  # fmt: skip
     radvel_kepler = _optional("radvel.kepler")
     if radvel_kepler is not None:
         entries.append(
-            (
-                "radvel.kepler.kepler",
-                lambda: radvel_kepler.kepler(m.copy(), e),
-                radvel_kepler.kepler(m.copy(), e),
-                "NumPy Newton, 3rd order",
-            )
-        )
-    seconds = _best_seconds(*(entry[1] for entry in entries))
-    base = seconds[0]
-    kernel.parallel(m, e, out)
-    _header("Kepler: 1e6 planets, e ~ Beta(0.867, 3.03), M ~ U[0, 2 pi)")
-    print(f"{'solver':<34} {'time':>12} {'rate':>12} {'vs numba par':>8}")
-    for (name, _, found, note), took in zip(entries, seconds, strict=True):
-        resid = _residual(out if found is None else found, m, e)
-        print(_row(name, took, base, f"max resid {resid:.1e} {note}"))
-    assert _residual(out, m, e) <= 1e-12
-    if radvel_kepler is None:
-        print(f"radvel: {missing}")
-
+            ("E", "radvel.kepler.kepler (NumPy)",
+             lambda: radvel_kepler.kepler(m.copy(), e), 1)
+        )  # fmt: skip
     radvel_c = _optional("radvel._kepler")
     if radvel_c is not None:
-        # radvel's C solver takes one eccentricity per call (one planet's
-        # epochs), so both sides get e = 0.2, about the Beta mix's mean.
-        e_one = np.full_like(m, 0.2)
-        theirs, ours = _best_seconds(
-            lambda: radvel_c.kepler_array(m, 0.2),
-            lambda: kernel.parallel(m, e_one, out),
-        )
-        note = "single e = 0.2 for both; ratio vs numba on that input"
-        print(_row("radvel._kepler.kepler_array (C)", theirs, ours, note))
 
+        def radvel_per_planet():
+            # One call per planet, as radvel itself calls it (one e per call).
+            got = np.empty_like(m)
+            for p in range(planets):
+                part = slice(p * epochs, (p + 1) * epochs)
+                got[part] = radvel_c.kepler_array(m[part], float(e[p * epochs]))
+            return got
+
+        entries.append(("E", "radvel._kepler (C), per planet", radvel_per_planet, 1))
     exoplanet_core = _optional("exoplanet_core")
-    if exoplanet_core is None:
-        print(f"exoplanet-core: {missing}")
-    else:
-        sin_f, cos_f = np.empty_like(m), np.empty_like(m)
-        theirs, ours = _best_seconds(
-            lambda: exoplanet_core.kepler(m, e),
-            lambda: _true_anomaly_numba(m, e, sin_f, cos_f),
+    if exoplanet_core is not None:
+        entries.append(
+            ("f", "exoplanet_core.kepler (C++)", lambda: exoplanet_core.kepler(m, e), 1)
         )
-        their_sin, their_cos = exoplanet_core.kepler(m, e)
-        # Back to E, to judge both on the same residual.
-        their_e = np.arctan2(np.sqrt((1 - e) * (1 + e)) * their_sin, e + their_cos)
-        their_resid = _residual(np.mod(their_e, 2 * np.pi), m, e)
-        note = f"sin f, cos f; vs numba E+f; max resid {their_resid:.1e}"
-        print(_row("exoplanet_core.kepler (C++)", theirs, ours, note))
-        print(_row("  numba E + true anomaly (same out)", ours, base))
+    return entries, radvel_kepler, radvel_c, exoplanet_core
 
 
-def test_propagation_of_a_million_stars_against_a_numpy_copy():
+def test_kepler_solves_per_second_against_peers():
+    planets, epochs = 1_000, ONE_MILLION // 1_000
+    m, e = _planets_by_epochs(planets, epochs)
+    entries, radvel_kepler, radvel_c, exoplanet_core = _kepler_entries(
+        m, e, planets, epochs
+    )
+    seconds = _best_seconds(*(entry[2] for entry in entries))  # interleaved
+    big_e = orbits.eccentric_anomaly(m, e)
+    ref_e, ref_f = _reference_anomalies(m, e, big_e)
+    _header(
+        f"Kepler: {planets:,} planets x {epochs:,} epochs, e ~ Beta(0.867, 3.03), "
+        "M ~ U[0, 2 pi), same inputs for all"
+    )
+    print(f"{'solver':<34} {'time':>11} {'rate':>11} {'vs fastest peer':>8}")
+    fastest = {}
+    for kind, name, _, peer in entries:
+        if peer:
+            took = seconds[[entry[1] for entry in entries].index(name)]
+            fastest[kind] = min(fastest.get(kind, math.inf), took)
+    for (kind, name, call, _), took in zip(entries, seconds, strict=True):
+        got = call()
+        if kind == "E":
+            got = np.asarray(got)
+            gap = float(np.abs(got - ref_e).max())
+            note = f"E: resid {_residual(got, m, e):.1e}, |E - E_ref| {gap:.1e}"
+        else:
+            note = f"sin f, cos f: |f - f_ref| {_angle_error(*got, ref_f):.1e}"
+        print(_row(name, took, fastest.get(kind, math.nan), note))
+    print("(E_ref, f_ref: Newton in 80-bit long double; ratios > 1 are faster)")
+    assert _residual(big_e, m, e) <= 1e-12
+    missing = "not installed (make bench installs benchmarks/requirements.txt)"
+    for module, label in (
+        (radvel_kepler, "radvel"),
+        (radvel_c, "radvel C solver"),
+        (exoplanet_core, "exoplanet-core"),
+    ):
+        if module is None:
+            print(f"{label}: {missing}")
+    for kind, what in (("E", "E vs radvel"), ("f", "sin f, cos f vs exoplanet-core")):
+        if kind in fastest:
+            ours = min(
+                took
+                for (k, name, _, peer), took in zip(entries, seconds, strict=True)
+                if k == kind and not peer
+            )
+            print(
+                f"target (at least as fast as the fastest peer), {what}: "
+                f"{fastest[kind] / ours:.2f}x, met: {ours <= fastest[kind]}"
+            )
+
+
+def test_propagation_of_a_million_stars_against_memory_bandwidth():
     rng = np.random.default_rng(1)
     positions = rng.uniform(-100.0, 100.0, (ONE_MILLION, 3))
     velocities = rng.normal(0.0, 30.0, (ONE_MILLION, 3))
     out = np.empty_like(positions)
     scale = motion.velocity_scale(1e5)
     kernel = motion._propagate_kernel
+    # The peer moves the kernel's very bytes: it reads two (n, 3) arrays and
+    # writes a third (72 MB, beyond the last-level cache), with no arithmetic
+    # worth the name, so its time is what the memory system allows.
     best = _best_seconds(
-        lambda: np.copyto(out, positions),
+        lambda: np.add(positions, velocities, out=out),
         lambda: kernel.parallel(positions, velocities, scale, out),
         lambda: kernel.serial(positions, velocities, scale, out),
         lambda: motion._propagate_numpy(positions, velocities, scale),
     )
-    copy = best[0]
+    peer = best[0]
     times = dict(
         zip(
             ("numba parallel", "numba serial", "numpy reference"), best[1:], strict=True
         )
     )
     moved_bytes = 3 * positions.nbytes  # read x0 and v, write x
-    _header("Propagation: 1e6 stars, float64 (n, 3), x = x0 + v t")
-    print(f"{'variant':<26} {'time':>9} {'GB/s moved':>11} {'time / copy':>12}")
-    line = "{:<26} {:7.2f} ms {:11.1f} {:12.2f}"
+    _header("Propagation: 1e6 stars, float64 (n, 3), x = x0 + v t, 72 MB moved")
+    print(f"{'variant':<30} {'time':>9} {'GB/s moved':>11} {'time / peer':>12}")
+    line = "{:<30} {:7.2f} ms {:11.1f} {:12.2f}"
     print(
         line.format(
-            "np.copyto (peer, 24 MB)",
-            copy * 1e3,
-            2 * positions.nbytes / copy / 1e9,
-            1.0,
+            "np.add(x0, v, out=x) (peer)", peer * 1e3, moved_bytes / peer / 1e9, 1
         )
     )
     for name, seconds in times.items():
         print(
             line.format(
-                name, seconds * 1e3, moved_bytes / seconds / 1e9, seconds / copy
+                name, seconds * 1e3, moved_bytes / seconds / 1e9, seconds / peer
             )
         )
-    print("(the kernel moves 72 MB, the copy 48 MB: 1.5x the copy is the floor)")
+    fastest = min(times["numba parallel"], times["numba serial"])
+    print(
+        f"target (within 1.5x of the peer): {fastest / peer:.2f}x, "
+        f"met: {fastest <= 1.5 * peer}"
+    )
     kernel.parallel(positions, velocities, scale, out)
     np.testing.assert_array_equal(
         out, motion._propagate_numpy(positions, velocities, scale)

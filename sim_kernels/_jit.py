@@ -26,6 +26,13 @@ module therefore sets ``OMP_WAIT_POLICY=PASSIVE`` unless the environment already
 says otherwise (it must happen before the first parallel kernel loads libgomp);
 a parallel call then costs about 30 us of wake-up instead of 5 us.
 
+Inlining: a per-element helper that returns a tuple (E with its sine and
+cosine, say) stays a separate call when LLVM compiles the caller's loop, which
+then cannot be unrolled or scheduled across elements. Such helpers are compiled
+with ``inline="always"`` (Numba's own inliner, before LLVM): the Kepler kernel
+ran 2.3x faster serial for it (1e6 solves, 77 ms to 33 ms). An inlined helper
+takes its caller's fastmath flags.
+
 ``EXACT`` is for kernels whose results must be bit-identical to their NumPy
 reference (discrete decisions, or a release gate that compares bytes). Every
 fastmath flag can change the last bit: ``contract`` fuses ``a*b + c`` into one
@@ -92,12 +99,21 @@ def _renamed(func: Callable[..., Any], suffix: str) -> Callable[..., Any]:
 
 
 def function(
-    func: Callable[..., Any] | None = None, *, fastmath: frozenset[str] = FASTMATH
+    func: Callable[..., Any] | None = None,
+    *,
+    fastmath: frozenset[str] = FASTMATH,
+    inline: str = "never",
 ) -> Any:
-    """Compile a serial-only function (a per-element helper or a sequential step)."""
+    """Compile a serial-only function (a per-element helper or a sequential step).
+
+    ``inline="always"`` makes Numba paste the function into each caller before
+    LLVM sees it; see the module docstring for why per-element helpers want it.
+    """
 
     def wrap(f: Callable[..., Any]) -> Callable[..., Any]:
-        return numba.njit(**NJIT_OPTIONS, fastmath=_fastmath_option(fastmath))(f)
+        return numba.njit(
+            **NJIT_OPTIONS, fastmath=_fastmath_option(fastmath), inline=inline
+        )(f)
 
     return wrap(func) if func is not None else wrap
 

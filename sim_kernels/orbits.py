@@ -17,6 +17,14 @@ mean anomaly is reduced to ``[0, 2 pi)`` and folded onto ``[0, pi]`` with
 as ``((t - t_ref) mod P) / P`` in days, so its rounding does not grow with the
 number of orbits elapsed since the reference epoch.
 
+The true anomaly (``true_anomaly``, what exoplanet-core's ``kepler`` returns:
+sin f and cos f) comes from that sine and cosine of E without atan2:
+``cos f = (cos E - e) / (1 - e cos E)`` and ``sin f = sqrt(1 - e^2) sin E /
+(1 - e cos E)``, with ``1 - cos E`` taken as ``sin^2 E / (1 + cos E)`` where
+``cos E >= 0`` so that ``1 - e cos E = (1 - e) + e (1 - cos E)`` keeps its
+digits at ``e -> 1`` near periapsis. The result agrees with the half-angle
+formula ``tan(f/2) = sqrt((1 + e)/(1 - e)) tan(E/2)`` on the same E to 1e-12 rad.
+
 Positions follow the usual two-body geometry (for example Murray & Dermott 1999,
 "Solar System Dynamics", section 2.8): the orbit-plane position
 ``a (cos E - e), a sqrt(1 - e^2) sin E`` rotated by the argument of periapsis,
@@ -44,6 +52,13 @@ PI = math.pi
 _MARKLEY_DENOM = PI * PI - 6.0
 
 
+class TrueAnomaly(NamedTuple):
+    """Sine and cosine of each planet's true anomaly f (what exoplanet-core returns)."""
+
+    sin_f: np.ndarray
+    cos_f: np.ndarray
+
+
 class Positions(NamedTuple):
     """Cartesian positions in AU, one entry per planet, in the host's frame."""
 
@@ -55,7 +70,7 @@ class Positions(NamedTuple):
 # ---------------------------------------------------------------- Numba kernels
 
 
-@_jit.function
+@_jit.function(inline="always")
 def _markley(m: float, e: float) -> tuple[float, float, float]:
     """Return E and its sine and cosine for 0 <= m <= pi (Markley 1995)."""
     alpha = (3.0 * PI * PI + 1.6 * PI * (PI - m) / (1.0 + e)) / _MARKLEY_DENOM
@@ -82,7 +97,7 @@ def _markley(m: float, e: float) -> tuple[float, float, float]:
     return big_e + d5, s0 * cd + c0 * sd, c0 * cd - s0 * sd
 
 
-@_jit.function
+@_jit.function(inline="always")
 def _kepler_one(mean_anomaly: float, e: float) -> tuple[float, float, float]:
     """Return E in [0, 2 pi], sin E and cos E for one planet; NaN in gives NaN."""
     m = mean_anomaly % TWO_PI
@@ -95,7 +110,7 @@ def _kepler_one(mean_anomaly: float, e: float) -> tuple[float, float, float]:
     return big_e, sin_e, cos_e
 
 
-@_jit.function
+@_jit.function(inline="always")
 def _eccentric_anomaly_one(mean_anomaly: float, e: float) -> float:
     """Return E in [0, 2 pi] for one planet; NaN in gives NaN out."""
     return _kepler_one(mean_anomaly, e)[0]
@@ -106,6 +121,26 @@ def _eccentric_anomaly_kernel(mean_anomaly, e, out):
     """Write E for each (M, e) pair into ``out``."""
     for i in prange(mean_anomaly.shape[0]):
         out[i] = _eccentric_anomaly_one(mean_anomaly[i], e[i])
+
+
+@_jit.function(inline="always")
+def _true_anomaly_one(mean_anomaly: float, e: float) -> tuple[float, float]:
+    """Return sin f and cos f of the true anomaly for one planet, without atan2."""
+    _, sin_e, cos_e = _kepler_one(mean_anomaly, e)
+    # 1 - cos E as sin^2 E / (1 + cos E) near periapsis: written directly it
+    # cancels there, and 1 - e cos E = (1 - e) + e (1 - cos E) with it at e -> 1.
+    one_minus_cos = sin_e * sin_e / (1.0 + cos_e) if cos_e >= 0.0 else 1.0 - cos_e
+    one_minus_e = 1.0 - e
+    inverse = 1.0 / (one_minus_e + e * one_minus_cos)
+    sin_f = math.sqrt(one_minus_e * (1.0 + e)) * sin_e * inverse
+    return sin_f, (one_minus_e - one_minus_cos) * inverse
+
+
+@_jit.kernel
+def _true_anomaly_kernel(mean_anomaly, e, sin_f, cos_f):
+    """Write sin f and cos f for each (M, e) pair (exoplanet-core's output)."""
+    for i in prange(mean_anomaly.shape[0]):
+        sin_f[i], cos_f[i] = _true_anomaly_one(mean_anomaly[i], e[i])
 
 
 @_jit.kernel
@@ -150,6 +185,21 @@ def _eccentric_anomaly_numpy(mean_anomaly: np.ndarray, e: np.ndarray) -> np.ndar
         d5 = -f0 / (f1 + 0.5 * d4 * f2 + d4 * d4 * f3 / 6.0 - d4**3 * f2 / 24.0)
         big_e = big_e + d5
         return np.where(flip, TWO_PI - big_e, big_e)
+
+
+def _true_anomaly_numpy(
+    mean_anomaly: np.ndarray, e: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return sin f and cos f for each (M, e) pair: the NumPy reference."""
+    big_e = _eccentric_anomaly_numpy(mean_anomaly, e)
+    sin_e, cos_e = np.sin(big_e), np.cos(big_e)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        near = cos_e >= 0.0
+        one_minus_cos = np.where(near, sin_e * sin_e / (1.0 + cos_e), 1.0 - cos_e)
+        one_minus_e = 1.0 - e
+        inverse = 1.0 / (one_minus_e + e * one_minus_cos)
+        sin_f = np.sqrt(one_minus_e * (1.0 + e)) * sin_e * inverse
+        return sin_f, (one_minus_e - one_minus_cos) * inverse
 
 
 def _positions_numpy(
@@ -218,6 +268,32 @@ def eccentric_anomaly(
     out = np.empty_like(m)
     _eccentric_anomaly_kernel.pick(parallel)(m, ecc, out)
     return out
+
+
+def true_anomaly(
+    mean_anomaly_rad: Any,
+    e: Any,
+    *,
+    backend: str = "numba",
+    parallel: bool = True,
+) -> TrueAnomaly:
+    """Return sin f and cos f of every planet's true anomaly from M and e.
+
+    The same solver as ``eccentric_anomaly``; f follows from E by the usual
+    ``cos f = (cos E - e) / (1 - e cos E)``, ``sin f = sqrt(1 - e^2) sin E /
+    (1 - e cos E)``, with no atan2 and no further sine or cosine.
+    """
+    _inputs.backend(backend)
+    m, ecc = _broadcast(
+        mean_anomaly_rad=_inputs.float_array("mean_anomaly_rad", mean_anomaly_rad),
+        e=_inputs.float_array("e", e),
+    )
+    _eccentricities(ecc)
+    if backend == "numpy":
+        return TrueAnomaly(*_true_anomaly_numpy(m, ecc))
+    sin_f, cos_f = np.empty_like(m), np.empty_like(m)
+    _true_anomaly_kernel.pick(parallel)(m, ecc, sin_f, cos_f)
+    return TrueAnomaly(sin_f, cos_f)
 
 
 def positions_at(

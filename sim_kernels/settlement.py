@@ -33,9 +33,12 @@ OOPSLA, "Fast splittable pseudorandom number generators"), so a result depends
 only on the seed, never on the number of threads or the order they run in.
 Parallel loops write only their own element; the one step where systems
 compete for a target is applied serially in launcher order. The nearest-target
-search uses a uniform grid (cells at least as wide as the probe range) built
-over the candidate targets each tick; the NumPy reference uses scipy's
-``cKDTree`` and the same exact distance test, and both return the same bits.
+search uses a uniform grid (cells at least as wide as the probe range) whose
+cells are hashed into buckets, filled by a counting sort over the candidate
+targets each tick (two passes, no comparison sort); the NumPy reference uses
+scipy's ``cKDTree`` and the same exact distance test, and ties go to the lower
+index in both, so the order candidates are found in cannot matter and both
+return the same bits.
 Kernels are compiled with ``_jit.EXACT``: decisions are discrete, so one ulp of
 difference could flip a target or an arrival tick.
 """
@@ -60,8 +63,14 @@ DEFAULT_RULESET = "settlement-v2"
 V1_SETTLEABLE_RULE = "known-planet-in-hz"
 LIFETIME_MODES = ("exponential", "fixed")
 EVENT_NONE, EVENT_ARRIVED, EVENT_ENDED = 0, 1, 2
-_GRID_CELLS_PER_AXIS = 2**20  # keeps cell keys within int64
-_CELL_MARGIN = 1.0 + 1e-9  # cells a hair wider than the range: rounding-safe
+# Cells a hair wider than the range: two points within range then lie in the
+# same or adjacent cells despite rounding, as long as |x| / cell < 2**20 (one
+# ulp there is 2e-10 of a cell); wider cells are used where stars lie further.
+_CELL_MARGIN = 1.0 + 1e-9
+_COORD_CELLS = 2.0**20
+_CLAMP_CELLS = 2.0**40
+# Odd 64-bit multipliers for the cell hash (SplitMix64's and xxHash's primes).
+_HASH_X, _HASH_Y, _HASH_Z = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
 
 
 @dataclass(frozen=True)
@@ -280,60 +289,113 @@ def _arrive_end_kernel(
         age[i] = (tick - since[i]) * tick_yr if since[i] > 0 else 0.0
 
 
-@_jit.function(fastmath=_jit.EXACT)
-def _build_grid(points, cell):
-    """Return (origin, dims, sorted cell keys, order) of a uniform grid."""
-    origin = np.empty(3)
-    dims = np.empty(3, dtype=np.int64)
-    for k in range(3):
-        origin[k] = points[:, k].min()
-        dims[k] = np.int64((points[:, k].max() - origin[k]) / cell) + 1
-    keys = np.empty(points.shape[0], dtype=np.int64)
-    for i in range(points.shape[0]):
-        ix = np.int64((points[i, 0] - origin[0]) / cell)
-        iy = np.int64((points[i, 1] - origin[1]) / cell)
-        iz = np.int64((points[i, 2] - origin[2]) / cell)
-        keys[i] = (ix * dims[1] + iy) * dims[2] + iz
-    order = np.argsort(keys, kind="mergesort")
-    return origin, dims, keys[order], order
+@_jit.function(fastmath=_jit.EXACT, inline="always")
+def _cell_index(x, inverse_cell):
+    """Return the grid cell index along one axis of coordinate x."""
+    # Clamped so that a far-off launcher stays within int64; a candidate in
+    # range of it lies within 2**20 cells of the origin, where no clamp acts.
+    f = math.floor(x * inverse_cell)
+    return np.int64(min(max(f, -_CLAMP_CELLS), _CLAMP_CELLS))
+
+
+@_jit.function(fastmath=_jit.EXACT, inline="always")
+def _bucket(ix, iy, iz, mask):
+    """Return the hash bucket of grid cell (ix, iy, iz)."""
+    h = (
+        np.uint64(ix) * np.uint64(_HASH_X)
+        + np.uint64(iy) * np.uint64(_HASH_Y)
+        + np.uint64(iz) * np.uint64(_HASH_Z)
+    )
+    return np.int64((h ^ (h >> np.uint64(29))) & np.uint64(mask))
 
 
 @_jit.function(fastmath=_jit.EXACT)
-def _cell_span(x, origin, cell, dim):
-    """Return the first and last cell index (inclusive) next to coordinate x."""
-    f = math.floor((x - origin) / cell)
-    f = min(max(f, -2.0), float(dim) + 1.0)
-    c = np.int64(f)
-    return max(c - 1, 0), min(c + 1, dim - 1)
+def _candidate_grid(positions, settleable, since, arrival, probe_range):
+    """Hash the candidate targets' grid cells into buckets by counting sort.
+
+    Candidates are the settleable systems that are unsettled with no probe on
+    the way. Returns the cell width, the bucket mask, each bucket's start in
+    ``order`` (one entry more than buckets) and the candidates in bucket order.
+    Two passes over the world and no comparison sort, because the grid is
+    rebuilt every tick (stars move, candidates come and go): on the Hipparcos
+    world 0.5 ms, where an argsort of cell keys took 4 ms. Indices are int32
+    (half the memory traffic), so a world holds fewer than 2**31 systems.
+    """
+    n = positions.shape[0]
+    buckets = 64
+    while buckets < n:
+        buckets *= 2
+    mask = buckets - 1
+    cell = probe_range * _CELL_MARGIN
+    while True:
+        inverse_cell = 1.0 / cell
+        start = np.zeros(buckets + 1, dtype=np.int32)
+        home = np.empty(n, dtype=np.int32)
+        reach = 0.0
+        for i in range(n):
+            home[i] = -1
+            if settleable[i] and since[i] == 0 and arrival[i] == 0:
+                x, y, z = positions[i, 0], positions[i, 1], positions[i, 2]
+                reach = max(reach, abs(x), abs(y), abs(z))
+                b = _bucket(
+                    _cell_index(x, inverse_cell),
+                    _cell_index(y, inverse_cell),
+                    _cell_index(z, inverse_cell),
+                    mask,
+                )
+                home[i] = b
+                start[b + 1] += 1
+        if reach * inverse_cell < _COORD_CELLS:
+            break
+        # Stars beyond 2**20 cells: widen the cells until none is (rare).
+        cell = reach / _COORD_CELLS * _CELL_MARGIN
+    for b in range(buckets):
+        start[b + 1] += start[b]
+    fill = start[:buckets].copy()
+    order = np.empty(start[buckets], dtype=np.int32)
+    for i in range(n):
+        b = home[i]
+        if b >= 0:
+            order[fill[b]] = i
+            fill[b] += 1
+    return cell, mask, start, order
+
+
+@_jit.function(fastmath=_jit.EXACT)
+def _launchers(tick, since, interval):
+    """Return the systems whose launch timer fires this tick, in index order."""
+    found = np.empty(since.shape[0], dtype=np.int64)
+    count = 0
+    for i in range(since.shape[0]):
+        if since[i] > 0 and since[i] < tick and (tick - since[i]) % interval == 0:
+            found[count] = i
+            count += 1
+    return found[:count]
 
 
 @_jit.kernel(fastmath=_jit.EXACT)
-def _nearest_kernel(
-    launch_pos, cand_pos, cand_ids, origin, dims, keys, order, cell, range2, tgt, d2o
-):
+def _nearest_kernel(positions, launchers, cell, mask, start, order, range2, tgt, d2o):
     """Write each launcher's nearest candidate id within range (or -1) and d^2."""
-    for n in prange(launch_pos.shape[0]):
-        px, py, pz = launch_pos[n, 0], launch_pos[n, 1], launch_pos[n, 2]
+    for n in prange(launchers.shape[0]):
+        p = launchers[n]
+        px, py, pz = positions[p, 0], positions[p, 1], positions[p, 2]
+        inverse_cell = 1.0 / cell
+        cx = _cell_index(px, inverse_cell)
+        cy = _cell_index(py, inverse_cell)
+        cz = _cell_index(pz, inverse_cell)
         best, best_id = np.inf, np.int64(-1)
-        x0, x1 = _cell_span(px, origin[0], cell, dims[0])
-        y0, y1 = _cell_span(py, origin[1], cell, dims[1])
-        z0, z1 = _cell_span(pz, origin[2], cell, dims[2])
-        for ix in range(x0, x1 + 1):
-            for iy in range(y0, y1 + 1):
-                for iz in range(z0, z1 + 1):
-                    key = (ix * dims[1] + iy) * dims[2] + iz
-                    lo = np.searchsorted(keys, key, side="left")
-                    hi = np.searchsorted(keys, key, side="right")
-                    for s in range(lo, hi):
-                        c = order[s]
-                        dx = cand_pos[c, 0] - px
-                        dy = cand_pos[c, 1] - py
-                        dz = cand_pos[c, 2] - pz
+        for ix in range(cx - 1, cx + 2):
+            for iy in range(cy - 1, cy + 2):
+                for iz in range(cz - 1, cz + 2):
+                    b = _bucket(ix, iy, iz, mask)
+                    for s in range(start[b], start[b + 1]):
+                        c = np.int64(order[s])
+                        dx = positions[c, 0] - px
+                        dy = positions[c, 1] - py
+                        dz = positions[c, 2] - pz
                         d2 = dx * dx + dy * dy + dz * dz
-                        if d2 <= range2 and (
-                            d2 < best or (d2 == best and cand_ids[c] < best_id)
-                        ):
-                            best, best_id = d2, cand_ids[c]
+                        if d2 <= range2 and (d2 < best or (d2 == best and c < best_id)):
+                            best, best_id = d2, c
         tgt[n] = best_id
         d2o[n] = best
 
@@ -353,27 +415,30 @@ def _apply_launches(tick, targets, d2, step_pc, arrival):
     return launched
 
 
-def _nearest_numba(launch_pos, cand_pos, cand_ids, probe_range, parallel):
-    """Return (target id or -1, d^2) per launcher through the grid kernel."""
-    span = float(np.ptp(cand_pos, axis=0).max()) if cand_pos.shape[0] else 0.0
-    cell = max(probe_range * _CELL_MARGIN, span / _GRID_CELLS_PER_AXIS)
-    origin, dims, keys, order = _build_grid(cand_pos, cell)
-    targets = np.empty(launch_pos.shape[0], dtype=np.int64)
-    d2 = np.empty(launch_pos.shape[0])
+def _launch_numba(tick, positions, settleable, since, arrival, ruleset, parallel):
+    """Launch this tick's probes through the hash grid; return how many left."""
+    launchers = _launchers(tick, since, ruleset.launch_interval_ticks)
+    if not launchers.size:
+        return 0
+    cell, mask, start, order = _candidate_grid(
+        positions, settleable, since, arrival, ruleset.probe_range_pc
+    )
+    if not order.size:
+        return 0
+    targets = np.empty(launchers.shape[0], dtype=np.int64)
+    d2 = np.empty(launchers.shape[0])
     _nearest_kernel.pick(parallel)(
-        launch_pos,
-        cand_pos,
-        cand_ids,
-        origin,
-        dims,
-        keys,
-        order,
+        positions,
+        launchers,
         cell,
-        probe_range * probe_range,
+        mask,
+        start,
+        order,
+        ruleset.probe_range_pc * ruleset.probe_range_pc,
         targets,
         d2,
     )
-    return targets, d2
+    return _apply_launches(tick, targets, d2, ruleset.probe_pc_per_tick, arrival)
 
 
 # ------------------------------------------------------- NumPy reference
@@ -419,6 +484,25 @@ def _nearest_numpy(launch_pos, cand_pos, cand_ids, probe_range):
         pick = np.lexsort((ids, d2))[0]
         targets[n], d2_best[n] = ids[pick], d2[pick]
     return targets, d2_best
+
+
+def _launch_numpy(tick, positions, settleable, since, arrival, ruleset, parallel):
+    """Launch this tick's probes through a KD-tree: the NumPy reference."""
+    launchers = np.flatnonzero(
+        (since > 0)
+        & (since < tick)
+        & ((tick - since) % ruleset.launch_interval_ticks == 0)
+    )
+    candidates = np.flatnonzero(settleable & (since == 0) & (arrival == 0))
+    if not (launchers.size and candidates.size):
+        return 0
+    targets, d2 = _nearest_numpy(
+        np.ascontiguousarray(positions[launchers]),
+        np.ascontiguousarray(positions[candidates]),
+        candidates,
+        ruleset.probe_range_pc,
+    )
+    return _apply_launches_numpy(tick, targets, d2, ruleset.probe_pc_per_tick, arrival)
 
 
 def _apply_launches_numpy(tick, targets, d2, step_pc, arrival) -> int:
@@ -492,9 +576,15 @@ def step(
     seed: int,
     *,
     backend: str = "numba",
-    parallel: bool = True,
+    parallel: bool = False,
 ) -> tuple[SettlementState, TickReport]:
-    """Advance the settlement by one tick; the given state is left unchanged."""
+    """Advance the settlement by one tick; the given state is left unchanged.
+
+    Serial by default: a tick is a few passes over memory and a serial grid
+    build, so on the 117,000-system Hipparcos world a second thread only adds
+    its wake-up wait (``benchmarks/test_settlement_world_benchmark.py`` times
+    both). ``parallel=True`` runs the per-system loops in threads, same result.
+    """
     _inputs.backend(backend)
     _check_step_inputs(state, world, seed)
     tick = state.tick + 1
@@ -527,30 +617,10 @@ def step(
             ruleset.end_probability,
             events,
         )
-    launchers = np.flatnonzero(
-        (since > 0)
-        & (since < tick)
-        & ((tick - since) % ruleset.launch_interval_ticks == 0)
+    launch = _launch_numpy if backend == "numpy" else _launch_numba
+    launched = launch(
+        tick, positions, world.settleable, since, arrival, ruleset, parallel
     )
-    candidates = np.flatnonzero(world.settleable & (since == 0) & (arrival == 0))
-    launched = 0
-    if launchers.size and candidates.size:
-        launch_pos = np.ascontiguousarray(positions[launchers])
-        cand_pos = np.ascontiguousarray(positions[candidates])
-        if backend == "numpy":
-            targets, d2 = _nearest_numpy(
-                launch_pos, cand_pos, candidates, ruleset.probe_range_pc
-            )
-            launched = _apply_launches_numpy(
-                tick, targets, d2, ruleset.probe_pc_per_tick, arrival
-            )
-        else:
-            targets, d2 = _nearest_numba(
-                launch_pos, cand_pos, candidates, ruleset.probe_range_pc, parallel
-            )
-            launched = _apply_launches(
-                tick, targets, d2, ruleset.probe_pc_per_tick, arrival
-            )
     new_state = SettlementState(tick, positions, since, age, arrival)
     report = TickReport(
         tick=tick,

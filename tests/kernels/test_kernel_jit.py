@@ -13,6 +13,7 @@ from sim_kernels import _jit, encounters, motion, orbits, settlement
 
 KERNELS = {
     "orbits.eccentric_anomaly": orbits._eccentric_anomaly_kernel,
+    "orbits.true_anomaly": orbits._true_anomaly_kernel,
     "orbits.positions": orbits._positions_kernel,
     "motion.propagate": motion._propagate_kernel,
     "encounters.sun": encounters._sun_kernel,
@@ -85,6 +86,18 @@ def _kepler_in_chunks(m, e, out, chunks):
 
 
 @numba.njit(parallel=True)
+def _true_anomaly_in_chunks(m, e, sin_f, cos_f, chunks):
+    """Call the serial true-anomaly kernel on slices from inside a prange loop."""
+    size = (m.shape[0] + chunks - 1) // chunks
+    for c in prange(chunks):
+        lo = c * size
+        hi = min(lo + size, m.shape[0])
+        orbits._true_anomaly_kernel.serial(
+            m[lo:hi], e[lo:hi], sin_f[lo:hi], cos_f[lo:hi]
+        )
+
+
+@numba.njit(parallel=True)
 def _kepler_per_element(m, e, out):
     """Call the per-planet solver directly in a prange loop."""
     for i in prange(m.shape[0]):
@@ -127,6 +140,15 @@ def test_kepler_kernel_compiles_inside_a_parallel_caller_and_agrees_exactly():
     chunked = np.empty_like(m)
     _kepler_in_chunks(m, e, chunked, 7)
     np.testing.assert_array_equal(chunked, direct)
+
+
+def test_true_anomaly_kernel_runs_inside_a_parallel_caller_bit_for_bit():
+    m, e = _kepler_inputs()
+    sin_f, cos_f = np.empty_like(m), np.empty_like(m)
+    _true_anomaly_in_chunks(m, e, sin_f, cos_f, 5)
+    direct = orbits.true_anomaly(m, e)
+    np.testing.assert_array_equal(sin_f, direct.sin_f)
+    np.testing.assert_array_equal(cos_f, direct.cos_f)
 
 
 def test_per_planet_solver_inlines_into_a_parallel_caller():

@@ -265,3 +265,71 @@ def test_positions_refuse_non_numeric_input():
     el["inc_rad"] = ["flat", "flat", "flat"]
     with pytest.raises(ValueError, match="^inc_rad"):
         orbits.positions_at(**el)
+
+
+# ------------------------------------------------------------- true anomaly
+
+
+def _angle_between(sin_a, cos_a, sin_b, cos_b) -> np.ndarray:
+    """Return the signed angle from b to a, given both as sine and cosine."""
+    return np.arctan2(sin_a * cos_b - cos_a * sin_b, cos_a * cos_b + sin_a * sin_b)
+
+
+@pytest.mark.parametrize(("backend", "parallel"), BACKENDS)
+def test_true_anomaly_matches_the_half_angle_formula_on_the_same_e(backend, parallel):
+    m, e = _grid()
+    got = orbits.true_anomaly(m, e, backend=backend, parallel=parallel)
+    big_e = orbits.eccentric_anomaly(m, e, backend=backend, parallel=parallel)
+    f = 2.0 * np.arctan2(
+        np.sqrt(1.0 + e) * np.sin(big_e / 2.0), np.sqrt(1.0 - e) * np.cos(big_e / 2.0)
+    )
+    assert np.abs(_angle_between(got.sin_f, got.cos_f, np.sin(f), np.cos(f))).max() <= (
+        1e-12
+    )
+    assert np.abs(got.sin_f**2 + got.cos_f**2 - 1.0).max() <= 2e-15
+
+
+def test_true_anomaly_at_periapsis_and_apoapsis_is_exact():
+    got = orbits.true_anomaly([0.0, np.pi, 2.0 * np.pi], [0.999999, 0.5, 0.3])
+    np.testing.assert_array_equal(got.cos_f, [1.0, -1.0, 1.0])
+    assert np.abs(got.sin_f).max() <= 1e-15
+
+
+def test_true_anomaly_numba_agrees_with_numpy_within_the_solvers_tolerance():
+    m, e = _grid()
+    fast = orbits.true_anomaly(m, e)
+    legacy = orbits.true_anomaly(m, e, backend="numpy")
+    # The two solvers' E agree to 1e-12 rad; f moves by df/dE times that.
+    big_e = orbits.eccentric_anomaly(m, e)
+    df_de = np.sqrt((1.0 - e) * (1.0 + e)) / (1.0 - e * np.cos(big_e))
+    gap = np.abs(_angle_between(fast.sin_f, fast.cos_f, legacy.sin_f, legacy.cos_f))
+    assert (gap <= BACKEND_TOL_RAD * np.maximum(1.0, df_de)).all()
+
+
+def test_true_anomaly_parallel_and_serial_builds_agree_exactly():
+    m, e = _grid()
+    parallel = orbits.true_anomaly(m, e, parallel=True)
+    serial = orbits.true_anomaly(m, e, parallel=False)
+    np.testing.assert_array_equal(parallel.sin_f, serial.sin_f)
+    np.testing.assert_array_equal(parallel.cos_f, serial.cos_f)
+
+
+@pytest.mark.parametrize(("backend", "parallel"), BACKENDS)
+def test_true_anomaly_nan_or_inf_mean_anomaly_gives_nan_for_that_planet_only(
+    backend, parallel
+):
+    m = np.array([np.nan, 1.0, np.inf, -np.inf, 2.0])
+    got = orbits.true_anomaly(m, 0.4, backend=backend, parallel=parallel)
+    for column in got:
+        assert np.isnan(column[[0, 2, 3]]).all()
+        assert np.isfinite(column[[1, 4]]).all()
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_true_anomaly_refuses_unbound_eccentricity_before_the_kernel(
+    backend, monkeypatch
+):
+    monkeypatch.setattr(orbits, "_true_anomaly_kernel", None)
+    monkeypatch.setattr(orbits, "_true_anomaly_numpy", None)
+    with pytest.raises(ValueError, match=r"^e: .*index 2"):
+        orbits.true_anomaly([0.1, 0.2, 0.3], [0.1, 0.2, 1.0], backend=backend)

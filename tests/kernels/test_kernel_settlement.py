@@ -143,6 +143,29 @@ def test_numba_matches_numpy_reference_exactly_tick_by_tick(mode):
     assert fast_report.settled > 20
 
 
+def test_numba_matches_numpy_where_stars_lie_beyond_two_to_the_20_cells():
+    # A cluster 1e7 pc out makes the grid widen its cells (|x| / cell < 2**20);
+    # a founder there must still find its neighbours, exactly as the KD-tree.
+    near = _field(400, seed=7)
+    rng = np.random.default_rng(7)
+    far = np.array([1e7, -2e7, 3e6]) + rng.uniform(-4.0, 4.0, (40, 3))
+    world = settlement.make_world(
+        np.vstack([near.positions_pc, far]),
+        np.vstack([near.velocities_kms, np.zeros((40, 3))]),
+        np.concatenate([near.settleable, np.ones(40, dtype=bool)]),
+    )
+    rules = _fast_rules(lifetime_mode="fixed", lifetime_yr=1e12)
+    fast = legacy = settlement.initial_state(world, [0, 400])
+    for _ in range(60):
+        fast, fast_report = settlement.step(fast, world, rules, 3)
+        legacy, legacy_report = settlement.step(
+            legacy, world, rules, 3, backend="numpy"
+        )
+        assert fast_report == legacy_report
+    _states_equal(fast, legacy)
+    assert np.count_nonzero(fast.settled_since[400:]) > 5
+
+
 def test_parallel_and_serial_runs_agree_exactly():
     world = _field(4000, seed=2)
     rules = _fast_rules()
@@ -157,9 +180,9 @@ def test_result_does_not_depend_on_the_number_of_threads():
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one, _ = _run(world, rules, 5, 100)
+        one, _ = _run(world, rules, 5, 100, parallel=True)
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        many, _ = _run(world, rules, 5, 100)
+        many, _ = _run(world, rules, 5, 100, parallel=True)
     finally:
         numba.set_num_threads(before)
     _states_equal(one, many)
