@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from batch_jobs import columnar, solar_system, tiles, world
+from batch_jobs import columnar, solar_system, stellar, tiles, world
 from batch_jobs import quality as quality_rules
 from chalicelib import designations
 from chalicelib.errors import SourceFormatError, SourceMissingError
@@ -74,7 +74,9 @@ def test_star_with_parallax_gets_distance_and_quality_figure(sample_world):
     star = _by_id(sample_world)["hip-45"]
     assert star["dist_pc"] == pytest.approx(1000 / 15.10, abs=1e-4)
     assert star["parallax_over_error"] == pytest.approx(15.10 / 1.92, abs=0.01)
-    assert star["teff_k"] is None  # no B-V
+    # No B-V: Teff from its type, G6/G8V: (Pecaut & Mamajek's G6V).
+    assert star["teff_k"] == 5600.0
+    assert star["provenance"]["teff_k"]["rule"] == stellar.TEFF_FROM_TYPE_RULE
     assert star["names"] == ["HIP 45", "HD 224766"]
 
 
