@@ -56,7 +56,7 @@ from batch_jobs import (
     stellar,
     tiles,
 )
-from chalicelib import designations
+from chalicelib import designations, habitable
 from chalicelib.errors import SourceMissingError
 from sim_kernels import galactic
 
@@ -83,6 +83,8 @@ _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _VAR_PADDING = re.compile(r"^V0+(?=\d)")
 _HD_TEXT = re.compile(r"HD\s*(\d+)")
 _MERGE_RULE = {"hd": "hd-number", "gj": "gliese-number", "position": "position"}
+HZ_RULE = "kopparapu2014-conservative-zone"
+"""Provenance rule of a known planet's `in_hz` flag."""
 _GJ_TEXT = re.compile(r"GJ\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{0,2})")
 # The provenance every Hipparcos star's name and spectral type start from.
 _NAMED_BY_HIP = provenance.entry("hip_main", "hip-number")
@@ -235,6 +237,7 @@ def assemble_world(
     )
     systems.extend(own)
     systems.extend(hosts_alone)
+    _flag_known_planets_in_zone(systems, report)
     _report_world(systems, report)
     logger.debug("world assembled in %.2f s", time.perf_counter() - started)
     return World(systems, report.rules, result)
@@ -1255,6 +1258,41 @@ def _attach_to_sscore_stars(
         claimed,
     )
     return alone
+
+
+_HZ_FLAG = provenance.entry(provenance.DERIVED, HZ_RULE)
+
+
+def _flag_known_planets_in_zone(systems: list[dict], quality: _Quality) -> None:
+    """Give every known planet `in_hz`, by the rule the inferred ones follow.
+
+    True when its semi-major axis lies within its host's conservative
+    Kopparapu et al. 2014 edges (runaway to maximum greenhouse), None where
+    the zone is undefined (no axis, no luminosity, Teff outside 2600-7200 K).
+    """
+    inside = outside = 0
+    for system in systems:
+        lum, teff = system.get("luminosity_lsun"), system.get("teff_k")
+        for planet in system["planets"]:
+            flag = habitable.in_conservative_zone(
+                planet.get("semi_major_axis_au"), lum, teff
+            )
+            planet["in_hz"] = flag
+            if flag is not None:
+                planet["provenance"]["in_hz"] = _HZ_FLAG
+                inside += flag
+                outside += not flag
+    quality.add(
+        "world.known_planets_in_hz",
+        inside,
+        "known planets inside their host's conservative habitable zone",
+    )
+    quality.add(
+        "world.known_planets_outside_hz",
+        outside,
+        "known planets outside it (the others have no zone: no semi-major axis,"
+        " luminosity, or Teff within 2600-7200 K)",
+    )
 
 
 def _report_world(systems: list[dict], quality: _Quality) -> None:

@@ -132,21 +132,39 @@ def test_planet_record_shape_and_invalid_eccentricity(sample_world):
         "mass_earth": 1.07,
         "radius_earth": 1.03,
         "source": "nasa-exoplanet-archive",
+        # 0.0486 AU lies inside Proxima's conservative zone (0.027-0.052 AU at
+        # its 3383 K and 0.00066 Lsun from B-V, V and parallax).
+        "in_hz": True,
         "provenance": {
-            key: {"source": "pscomppars_2024", "rule": "catalogue"}
-            for key in (
-                "name",
-                "period_days",
-                "semi_major_axis_au",
-                "eccentricity",
-                "mass_earth",
-                "radius_earth",
-            )
+            **{
+                key: {"source": "pscomppars_2024", "rule": "catalogue"}
+                for key in (
+                    "name",
+                    "period_days",
+                    "semi_major_axis_au",
+                    "eccentricity",
+                    "mass_earth",
+                    "radius_earth",
+                )
+            },
+            "in_hz": {"source": "derived", "rule": world.HZ_RULE},
         },
     }
     faraway = systems["nasa-faraway-host"]["planets"][0]
     assert faraway["eccentricity"] is None  # 1.2 in the table
     assert sample_world.quality["exo.eccentricity_invalid"]["count"] == 1
+
+
+def test_known_planets_are_flagged_in_or_out_of_their_hosts_zone(sample_world):
+    systems = _by_id(sample_world)
+    sun = {p["name"]: p["in_hz"] for p in systems["sol"]["planets"]}
+    assert [name for name, inside in sun.items() if inside] == ["Earth", "Mars"]
+    assert sun["Venus"] is False and sun["Jupiter"] is False
+    # TRAPPIST-1 (2566 K) lies below Kopparapu's 2600 K: no zone, no flag.
+    trappist = systems["nasa-trappist-1"]["planets"]
+    assert [p["in_hz"] for p in trappist] == [None, None]
+    assert "in_hz" not in trappist[0]["provenance"]
+    assert sample_world.quality["world.known_planets_in_hz"]["count"] == 3
 
 
 def test_unmatched_host_is_built_from_the_table(sample_world):
