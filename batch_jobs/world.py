@@ -229,6 +229,7 @@ def assemble_world(
     index = crossmatch.build_name_index(stars.names, [h.hostname for h in hosts])
     result = crossmatch.match_hosts(hosts, stars.match_columns(), index)
     _report_crossmatch(result, report)
+    _report_hipparcos_reach(exo.table, stars, result, report)
     systems = [_with_solar_provenance(solar_system.sol_system())]
     systems.extend(stars.systems(exo, result))
     own = stars.sscore_only_systems(sscore)
@@ -1227,6 +1228,73 @@ def _report_crossmatch(result: crossmatch.CrossmatchResult, quality: _Quality) -
             description,
             result.examples.get(key),
         )
+
+
+_HIP_NAMED = re.compile(r"^HIP\s*(\d+)\b")
+
+
+def hip_number_named(hip_name: str | None, hostname: str) -> int | None:
+    """The HIP number a planet's row names: its `hip_name`, else its host name."""
+    for text in (hip_name, hostname):
+        found = _HIP_NAMED.match(text or "")
+        if found:
+            return int(found[1])
+    return None
+
+
+def _report_hipparcos_reach(
+    table: Mapping, stars: _Stars, result: crossmatch.CrossmatchResult, quality
+) -> None:
+    """How many planets whose host lies within Hipparcos' reach found that star.
+
+    Within reach: the planet's row names a HIP number (`hip_name`, else a host
+    name `HIP n`) of a star in the Hipparcos catalogue used. Matched: its host
+    was matched, unambiguously, to exactly that star.
+    """
+    hip_of = stars.columns["hip"]
+    within = matched = 0
+    wrong: list[str] = []
+    missed: list[str] = []
+    names = zip(table["pl_name"], table["hostname"], table["hip_name"], strict=True)
+    for planet, host, hip_name in names:
+        number = hip_number_named(hip_name, host)
+        if number is None or number not in stars.row_of:
+            continue
+        within += 1
+        match = result.matches.get(host)
+        if match is None or match.star is None:
+            missed.append(planet)
+        elif int(hip_of[match.star]) != number or match.ambiguous:
+            wrong.append(planet)
+        else:
+            matched += 1
+    quality.add(
+        "crossmatch.hip_reach_planets",
+        within,
+        "planets whose row names a HIP number (hip_name, else a host name"
+        " `HIP n`) of a star in the Hipparcos catalogue used",
+    )
+    quality.add(
+        "crossmatch.hip_reach_matched",
+        matched,
+        "of those, planets whose host was matched to exactly that star",
+    )
+    share = matched / within if within else None
+    quality.rules["crossmatch.hip_reach_matched"]["share"] = (
+        None if share is None else round(share, 4)
+    )
+    quality.add(
+        "crossmatch.hip_reach_other_star",
+        len(wrong),
+        "of those, planets whose host was matched to another star or ambiguously",
+        wrong,
+    )
+    quality.add(
+        "crossmatch.hip_reach_unmatched",
+        len(missed),
+        "of those, planets whose host no star matched",
+        missed,
+    )
 
 
 def _attach_to_sscore_stars(

@@ -624,3 +624,49 @@ def test_a_gliese_number_does_not_merge_a_row_whose_magnitude_disagrees(
 
     assert apart.quality["sscore.nearest.matched_by_gj"]["count"] == 0
     assert "gj-559a" in _by_id(apart)
+
+
+@pytest.mark.parametrize(
+    ("hip_name", "hostname", "number"),
+    [
+        (None, "HIP 65426", 65426),
+        ("HIP 70890", "Proxima Cen", 70890),
+        (None, "HIP 79098 AB", 79098),
+        (None, "HD 10180", None),
+        ("", "HIPPO 3", None),
+    ],
+)
+def test_a_planet_row_names_a_hip_number_by_column_or_host_name(
+    hip_name, hostname, number
+):
+    assert world.hip_number_named(hip_name, hostname) == number
+
+
+@pytest.mark.realdata
+def test_real_planets_within_hipparcos_reach_find_their_own_star(real_world):
+    report = real_world.quality
+    within = report["crossmatch.hip_reach_planets"]["count"]
+    matched = report["crossmatch.hip_reach_matched"]
+    assert within >= 70  # the 2024 table names 75 hosts `HIP n`
+    assert matched["count"] / within >= 0.98
+    assert matched["share"] == pytest.approx(matched["count"] / within, abs=1e-4)
+    other = report["crossmatch.hip_reach_other_star"]["count"]
+    missed = report["crossmatch.hip_reach_unmatched"]["count"]
+    assert matched["count"] + other + missed == within
+
+
+def test_the_hip_name_column_is_read_when_the_table_has_one(tmp_path, sample_paths):
+    from batch_jobs import catalog
+
+    lines = sample_paths["exoplanets"].read_text().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("pl_name"))
+    lines[header] += ",hip_name"
+    lines[header + 1] += ",HIP 70890"  # Proxima Cen b
+    for i in range(header + 2, len(lines)):
+        lines[i] += ","
+    path = tmp_path / "with_hip_name.csv"
+    path.write_text("\n".join(lines) + "\n")
+    table = catalog.read_exoplanets(path)
+    assert table["hip_name"][0] == "HIP 70890"
+    assert set(table["hip_name"][1:]) == {None}
+    assert catalog.read_exoplanets(sample_paths["exoplanets"])["hd_name"][0] is None
