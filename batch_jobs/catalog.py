@@ -92,6 +92,9 @@ EXOPLANET_FLOAT_COLUMNS = (
     "sy_dist",
     "sy_vmag",
 )
+# Read when the header has them (the archive's cross-identifiers; neither real
+# snapshot here carries them): None in every row otherwise.
+EXOPLANET_OPTIONAL_TEXT_COLUMNS = ("hip_name", "hd_name")
 _EXOPLANET_REQUIRED_VALUES = ("pl_name", "hostname")
 
 D3_FIELDS = ("name", "bayer", "flam", "var", "gl", "hd", "c")
@@ -289,8 +292,9 @@ def read_d3_names(path: Path) -> dict[int, dict[str, str]]:
 def read_exoplanets(path: Path) -> dict[str, object]:
     """Read a NASA PSCompPars CSV by column name, one planet a row.
 
-    Text columns (`EXOPLANET_TEXT_COLUMNS`) are lists with None for an empty
-    cell; numeric columns (`EXOPLANET_FLOAT_COLUMNS`) are float arrays with NaN.
+    Text columns (`EXOPLANET_TEXT_COLUMNS`, and `EXOPLANET_OPTIONAL_TEXT_COLUMNS`
+    when the header has them) are lists with None for an empty cell; numeric
+    columns (`EXOPLANET_FLOAT_COLUMNS`) are float arrays with NaN.
     """
     path = Path(path)
     lines = _uncommented(_text_lines(path, _read_source(path)))
@@ -303,6 +307,12 @@ def read_exoplanets(path: Path) -> dict[str, object]:
         table[name] = [s.strip() or None for s in columns[index[name]]]
     for name in EXOPLANET_FLOAT_COLUMNS:
         table[name] = _floats(path, columns[index[name]], numbers, name)
+    for name in EXOPLANET_OPTIONAL_TEXT_COLUMNS:
+        if name in header:
+            values = columns[list(header).index(name)]
+            table[name] = [s.strip() or None for s in values]
+        else:
+            table[name] = [None] * len(rows)
     for name in _EXOPLANET_REQUIRED_VALUES:
         _require_values(path, table[name], numbers, name)
     table["line"] = np.asarray(numbers, dtype=np.int64)

@@ -38,7 +38,7 @@ import orjson
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "columnar-1"
+SCHEMA_VERSION = "columnar-2"
 MISSING_INT = -1
 SCHEMA_MEMBER = "__schema__"
 _NON_TEXT_VALUE = re.compile(rb'":[^"{]')
@@ -99,7 +99,13 @@ STAR_COLUMNS = _columns(
         # physics
         ("teff_k", "float", "K", "effective temperature"),
         ("luminosity_lsun", "float", "L_sun", "bolometric luminosity"),
-        ("mass_msun", "float", "M_sun", "stellar mass"),
+        (
+            "evolutionary_class",
+            "text",
+            "",
+            "dwarf, subgiant, giant, supergiant or white-dwarf (batch_jobs.stellar)",
+        ),
+        ("mass_msun", "float", "M_sun", "stellar mass (dwarfs and white dwarfs)"),
         ("radius_rsun", "float", "R_sun", "stellar radius"),
         # provenance
         ("planet_count", "int", "", "planets of the system (known and inferred)"),
@@ -334,11 +340,30 @@ def decode(kind: str, data: bytes) -> dict[str, np.ndarray]:
         raise ColumnarFormatError(f"{kind}.npz is not an npz archive: {err}") from err
     with archive:
         stored = str(archive[SCHEMA_MEMBER]) if SCHEMA_MEMBER in archive else None
-        if stored is None or json.loads(stored)["table"] != kind:
+        schema = json.loads(stored) if stored is not None else {}
+        if schema.get("table") != kind:
             raise ColumnarFormatError(f"{kind}.npz has no {kind} schema member")
         table = {c.name: archive[c.name] for c in SCHEMAS[kind] if c.name in archive}
+    _fill_added_columns(kind, table, schema.get("schema_version"))
     _check(kind, table)
     return table
+
+
+# Columns added since columnar-1: an older build's artifact lacks them, and
+# reads back with them missing in every row rather than being refused.
+_ADDED_COLUMNS = {"stars": ("evolutionary_class",)}
+_MISSING_BY_KIND = {"text": b"", "float": np.nan}
+
+
+def _fill_added_columns(kind: str, table: dict, version: str | None) -> None:
+    """Give a columnar-1 table the columns added since, all missing."""
+    if version != "columnar-1" or not table:
+        return
+    rows = len(next(iter(table.values())))
+    for column in SCHEMAS[kind]:
+        if column.name in _ADDED_COLUMNS.get(kind, ()) and column.name not in table:
+            marker = _MISSING_BY_KIND[column.kind]
+            table[column.name] = np.full(rows, marker)
 
 
 _DTYPE_KIND = {

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from batch_jobs import stellar
 from chalicelib import habitable
 
 MODEL_VERSION = "occurrence-v1"
@@ -196,7 +197,9 @@ GIANT_HOST_MASS_MSUN = (0.2, 2.0)
 M_TEFF_K = (2300.0, 4000.0)
 FGK_TEFF_K = (4000.0, 7300.0)
 DWARF_RADIUS_RSUN = (0.08, 2.5)
-"""Radius from L and Teff inside which a star without a stated class is a dwarf."""
+"""Radius from L and Teff inside which a star without a class counts as a dwarf."""
+PLANET_HOST_CLASSES = ("dwarf",)
+"""Evolutionary classes (`stellar.EVOLUTIONARY_CLASSES`) the model gives planets."""
 
 # Eccentricity: Kipping 2013 (MNRAS 434, L51), abstract: Beta(a = 0.867, b = 3.03)
 # for 396 radial-velocity planets.
@@ -278,24 +281,20 @@ _GIANT_POPULATION = len(POPULATIONS)
 
 
 def mass_from_luminosity(luminosity_lsun: np.ndarray) -> np.ndarray:
-    """Main-sequence mass (Msun) by inverting the piecewise L-M relation of Duric 2004.
+    """Main-sequence mass (Msun) from luminosity: `stellar.main_sequence_mass`.
 
-    L = 0.23 M^2.3 below 0.43 Msun, L = M^4 for 0.43-2 Msun, L = 1.4 M^3.5 above.
+    The one mass relation of the pipeline (Pecaut & Mamajek 2013's dwarf
+    sequence), for stars that come without a mass.
     """
     lum = np.asarray(luminosity_lsun, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        low = (lum / 0.23) ** (1 / 2.3)
-        mid = lum**0.25
-        high = (lum / 1.4) ** (1 / 3.5)
-    out = np.where(lum < 0.43**4, low, np.where(lum <= 16.0, mid, high))
-    return np.where(lum > 0, out, np.nan)
+    return stellar.main_sequence_mass(np.full(lum.shape, np.nan), lum)
 
 
 def _is_dwarf(teff: np.ndarray, lum: np.ndarray, stated: np.ndarray) -> np.ndarray:
-    """Dwarf flag: the stated one where given, else a radius test from L and Teff."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        radius = np.sqrt(lum) * (5772.0 / teff) ** 2
-    by_radius = (radius >= DWARF_RADIUS_RSUN[0]) & (radius <= DWARF_RADIUS_RSUN[1])
+    """Dwarf flag: the class's where known (1 or 0), else a radius test from L, Teff."""
+    radius = stellar.radius_from_luminosity(lum, teff)
+    with np.errstate(invalid="ignore"):
+        by_radius = (radius >= DWARF_RADIUS_RSUN[0]) & (radius <= DWARF_RADIUS_RSUN[1])
     return np.where(np.isnan(stated), by_radius, stated > 0.5)
 
 
@@ -449,7 +448,9 @@ def draw_planets(
 ) -> Draw:
     """Draw every star's planets at once; NaN in `mass_msun`/`dwarf` means unknown.
 
-    Stars that are not dwarfs, or whose Teff is missing, get no planets.
+    `dwarf` is 1 for a star of a planet-host class, 0 for another class, NaN
+    for a star without one (the radius test decides). Stars that are not
+    dwarfs, or whose Teff is missing, get no planets.
     """
     keys = np.asarray(keys, dtype=np.uint64)
     teff = np.asarray(teff_k, dtype=np.float64)
@@ -542,8 +543,9 @@ def _column(stars: list[Mapping], key: str) -> np.ndarray:
 
 
 def _stated_dwarf(star: Mapping) -> float:
-    value = star.get("dwarf")
-    return np.nan if value is None else float(bool(value))
+    """1 for a planet-host class, 0 for another class, NaN for none."""
+    value = star.get("evolutionary_class")
+    return np.nan if value is None else float(value in PLANET_HOST_CLASSES)
 
 
 def _planet_dicts(stars: list[Mapping], draw: Draw) -> dict[str, list[dict]]:
@@ -590,8 +592,11 @@ def infer_many(stars: Iterable[Mapping]) -> dict[str, list[dict]]:
     """Inferred planets of many stars, keyed by system id.
 
     Each star needs `system_id`, `teff_k` and `luminosity_lsun`; `mass_msun` and
-    `dwarf` (bool) are used when present. Stars with known planets are skipped
-    (known planets always win): they map to an empty list.
+    `evolutionary_class` (`stellar.derive`'s) are used when present: only
+    `PLANET_HOST_CLASSES` get planets, and a star without a class is taken for a
+    dwarf when its radius from L and Teff lies within `DWARF_RADIUS_RSUN`. Stars
+    with known planets are skipped (known planets always win): they map to an
+    empty list.
     """
     stars = list(stars)
     keys = np.array([star_key(str(s["system_id"])) for s in stars], dtype=np.uint64)

@@ -35,8 +35,11 @@ logger = logging.getLogger(__name__)
 # merge, the astrometry release as a setting; 1.7: the map's flags, velocity and
 # label tiles; 1.8: SSCore rows merge by Gliese number too (a new quality count),
 # and stars.npz and planets.npz are compressed at level 1, as meant (their
-# members had zlib's default 6; the arrays inside are unchanged).
-PIPELINE_VERSION = "pipeline-1.8"
+# members had zlib's default 6; the arrays inside are unchanged); 1.9: stellar
+# physics (Teff from spectral type, evolutionary class, mass, radius), known
+# planets' in_hz, the Hipparcos-reach counts, hip2 builds' default limits, SSCore
+# companions at another distance lose their primary's designations.
+PIPELINE_VERSION = "pipeline-1.9"
 CONTENT_TYPES = {
     ".html": "text/html",
     ".json": "application/json",
@@ -61,7 +64,7 @@ def build_settings(
     return {
         **BUILD_SETTINGS,
         "astrometry": astrometry,
-        "quality_limits": quality.quality_limits(quality_limits),
+        "quality_limits": quality.quality_limits(quality_limits, astrometry),
     }
 
 

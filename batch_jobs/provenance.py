@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from batch_jobs import stellar
+
 DERIVED = "derived"
 INFERENCE = "inference"
 SOLAR_SYSTEM = "solar_system"
@@ -42,8 +44,13 @@ DERIVED_RULES: dict[str, str] = {
     "y_pc": "galactic-cartesian",
     "z_pc": "galactic-cartesian",
     "abs_vmag": "distance-modulus",
-    "teff_k": "teff-from-bv-ballesteros2012",
+    # The physics fields' usual rules; a star whose value came by another rule
+    # (Teff from its spectral type, say) names that rule instead.
+    "teff_k": stellar.TEFF_FROM_BV_RULE,
     "luminosity_lsun": "v-bolometric-correction-distance",
+    "evolutionary_class": stellar.CLASS_FROM_TYPE_RULE,
+    "mass_msun": stellar.MASS_MAIN_SEQUENCE_RULE,
+    "radius_rsun": stellar.RADIUS_RULE,
     "u_kms": "space-velocity",
     "v_kms": "space-velocity",
     "w_kms": "space-velocity",

@@ -27,6 +27,8 @@ MATCH_MAX_DELTA_V = 1.0
 _GJ = re.compile(r"^GJ\s+(\d+(?:\.\d+)?)\s*([A-Za-z]{0,2})$")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _VELOCITY_KEYS = ("u_kms", "v_kms", "w_kms")
+# The record fields of `stellar.Physics`'s teff, class and mass rules, in order.
+_PHYSICS_FIELDS = ("teff_k", "evolutionary_class", "mass_msun")
 
 
 def match_to_hipparcos(
@@ -118,15 +120,28 @@ def systems(table: dict[str, np.ndarray], rows: np.ndarray, role: str) -> list[d
         c["rv_kms"],
     )  # fmt: skip
     bv = c["bmag"] - c["vmag"]
-    teff = stellar.teff_from_bv(bv)
-    abs_v = stellar.absolute_magnitude(c["vmag"], dist)
-    luminosity = stellar.luminosity_from_magnitude(abs_v, teff)
+    physics = stellar.derive(bv, c["vmag"], dist, list(c["spectral_type"]))
+    rules = zip(
+        physics.teff_rule.tolist(),
+        physics.class_rule.tolist(),
+        physics.mass_rule.tolist(),
+        strict=True,
+    )
+    physics_given = [
+        {
+            field: provenance.entry(provenance.DERIVED, rule)
+            for field, rule in zip(_PHYSICS_FIELDS, row_rules, strict=True)
+            if rule
+        }
+        for row_rules in rules
+    ]
     out = []
     taken: dict[str, int] = {}
     default = provenance.entry(role, "sscore-only-star")
     tangential_only = provenance.entry(provenance.DERIVED, "tangential-velocity-only")
     for i in range(len(rows)):
         given = {
+            **physics_given[i],
             "dist_pc": default,
             "bv": provenance.entry(provenance.DERIVED, "b-minus-v"),
             "system_id": provenance.entry(
@@ -151,9 +166,12 @@ def systems(table: dict[str, np.ndarray], rows: np.ndarray, role: str) -> list[d
             "bv": _finite(bv[i], 2),
             "spectral_type": c["spectral_type"][i] or None,
             "rv_kms": _finite(c["rv_kms"][i], 2),
-            "teff_k": _finite(teff[i], 0),
-            "luminosity_lsun": _finite(luminosity[i], 6),
-            "abs_vmag": _finite(abs_v[i], 3),
+            "teff_k": _finite(physics.teff_k[i], 0),
+            "luminosity_lsun": _finite(physics.luminosity_lsun[i], 6),
+            "abs_vmag": _finite(physics.abs_vmag[i], 3),
+            "evolutionary_class": physics.evolutionary_class[i],
+            "mass_msun": _finite(physics.mass_msun[i], 3),
+            "radius_rsun": _finite(physics.radius_rsun[i], 4),
             "hip": None,
             "hd": None,
             "planets": [],

@@ -32,8 +32,6 @@ import logging
 import numpy as np
 from numpy.typing import ArrayLike
 
-from chalicelib.habitable import planets_in_zone
-
 logger = logging.getLogger(__name__)
 
 STAR_DTYPE = np.dtype(
@@ -122,7 +120,8 @@ def decode_stars(data: bytes) -> np.ndarray:
 # One byte a star, in `World.tile_ids` order, `tiles/stars_flags.bin`.
 FLAG_KNOWN_PLANETS = 1  # at least one known (catalogued) planet
 FLAG_INFERRED_PLANETS = 2  # at least one planet inferred by the occurrence model
-FLAG_HZ_PLANETS = 4  # a known or inferred planet in the conservative habitable zone
+# A known or inferred planet whose `in_hz` flag is true (the conservative zone).
+FLAG_HZ_PLANETS = 4
 FLAG_FULL_VELOCITY = 8  # the velocity tile holds a radial velocity for this star
 FLAG_VELOCITY = 16  # the velocity tile holds a velocity (tangential at least)
 
@@ -135,7 +134,7 @@ def system_flags(system: dict) -> int:
         flags |= FLAG_KNOWN_PLANETS
     if any(p.get("inferred") for p in planets):
         flags |= FLAG_INFERRED_PLANETS
-    if planets and planets_in_zone(system):
+    if any(p.get("in_hz") is True for p in planets):
         flags |= FLAG_HZ_PLANETS
     if system.get("u_kms") is not None:
         flags |= FLAG_VELOCITY

@@ -56,7 +56,7 @@ from batch_jobs import (
     stellar,
     tiles,
 )
-from chalicelib import designations
+from chalicelib import designations, habitable
 from chalicelib.errors import SourceMissingError
 from sim_kernels import galactic
 
@@ -83,6 +83,8 @@ _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _VAR_PADDING = re.compile(r"^V0+(?=\d)")
 _HD_TEXT = re.compile(r"HD\s*(\d+)")
 _MERGE_RULE = {"hd": "hd-number", "gj": "gliese-number", "position": "position"}
+HZ_RULE = "kopparapu2014-conservative-zone"
+"""Provenance rule of a known planet's `in_hz` flag."""
 _GJ_TEXT = re.compile(r"GJ\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{0,2})")
 # The provenance every Hipparcos star's name and spectral type start from.
 _NAMED_BY_HIP = provenance.entry("hip_main", "hip-number")
@@ -220,12 +222,14 @@ def assemble_world(
     stars = _Stars(hip, report, new_reduction)
     stars.merge_sscore(sscore, report, d3)
     stars.merge_d3(d3, report)
+    stars.derive_physics(report)
     stars.collect_names()
     exo = _Exoplanets(planets, report, exo_source)
     hosts = exo.hosts()
     index = crossmatch.build_name_index(stars.names, [h.hostname for h in hosts])
     result = crossmatch.match_hosts(hosts, stars.match_columns(), index)
     _report_crossmatch(result, report)
+    _report_hipparcos_reach(exo.table, stars, result, report)
     systems = [_with_solar_provenance(solar_system.sol_system())]
     systems.extend(stars.systems(exo, result))
     own = stars.sscore_only_systems(sscore)
@@ -235,6 +239,7 @@ def assemble_world(
     )
     systems.extend(own)
     systems.extend(hosts_alone)
+    _flag_known_planets_in_zone(systems, report)
     _report_world(systems, report)
     logger.debug("world assembled in %.2f s", time.perf_counter() - started)
     return World(systems, report.rules, result)
@@ -338,14 +343,26 @@ class _Stars:
         with np.errstate(invalid="ignore", divide="ignore"):
             poe = np.where(error > 0, c["parallax_mas"] / error, np.nan)
         self.parallax_over_error = poe
-        self.teff = stellar.teff_from_bv(c["bv"])
-        self.abs_vmag = stellar.absolute_magnitude(c["vmag"], self.dist)
-        self.luminosity = stellar.luminosity_from_magnitude(self.abs_vmag, self.teff)
+        self.physics: stellar.Physics | None = None  # `derive_physics` sets it
         self.row_of = {h: i for i, h in enumerate(c["hip"].tolist())}
         self.names: dict[int, list[str]] = {}
         self.extra: dict[int, dict] = {}
         self.sscore_only: dict[str, list[int]] = {}
         _report_hipparcos(hip, placed, unique, self, quality)
+
+    def derive_physics(self, quality: _Quality) -> None:
+        """Derive every star's physics from its photometry and final spectral type.
+
+        Run after the SSCore merge: a star Hipparcos gives no type takes
+        SSCore's, which may give it a Teff and a class.
+        """
+        c = self.columns
+        types = c["spectral_type"].tolist()
+        for row, extra in self.extra.items():
+            if not types[row] and "spectral_type" in extra:
+                types[row] = extra["spectral_type"][0]
+        self.physics = stellar.derive(c["bv"], c["vmag"], self.dist, types)
+        _report_physics("hip", self.physics, quality)
 
     def _take_hip2_astrometry(
         self, table: Mapping[str, np.ndarray], quality: _Quality
@@ -572,6 +589,9 @@ class _Stars:
             if match.star is not None:
                 hosts_of.setdefault(match.star, []).append(hostname)
         c = self.columns
+        physics = self.physics
+        if physics is None:
+            raise RuntimeError("derive_physics must run before systems()")
         values = {
             "ra_deg": c["ra_deg"].tolist(),
             "dec_deg": c["dec_deg"].tolist(),
@@ -584,10 +604,8 @@ class _Stars:
             "y_pc": _json_list(self.xyz[:, 1], 4),
             "z_pc": _json_list(self.xyz[:, 2], 4),
             "vmag": _json_list(c["vmag"]),
-            "abs_vmag": _json_list(self.abs_vmag, 3),
             "bv": _json_list(c["bv"]),
-            "teff_k": _json_list(self.teff, 0),
-            "luminosity_lsun": _json_list(_round_significant(self.luminosity, 4)),
+            **_physics_values(physics),
         }
         uvw, no_rv = self._velocities()
         tangential_only = no_rv.tolist()
@@ -617,6 +635,7 @@ class _Stars:
             for from_hip2, source in astrometry_of.items()
         }
         from_hip2 = self.from_hip2.tolist()
+        physics_given = _physics_provenance(physics)
         rows = zip(hips, zip(*values.values(), strict=True), strict=True)
         for row, (hip, row_values) in enumerate(rows):
             hd = hds[row] if hds[row] > 0 else None
@@ -624,6 +643,7 @@ class _Stars:
             record, given = _star_record(hip, hd, sptypes[row], extra)
             record.update(zip(keys, row_values, strict=True))
             given.update(astrometry_given[from_hip2[row]])
+            given.update(physics_given[row])
             if tangential_only[row]:
                 given.update(tangential_given)
             if record["dist_pc"] is None:
@@ -897,11 +917,33 @@ class _Exoplanets:
         )
         column = {
             c: np.array([self.host_value(h, c) for h in hosts], dtype=np.float64)
-            for c in ("ra", "dec", "sy_dist", "sy_vmag", "st_teff", "st_rad")
-        }
+            for c in (
+                "ra", "dec", "sy_dist", "sy_vmag", "st_teff", "st_rad", "st_mass"
+            )
+        }  # fmt: skip
         dist = np.where(column["sy_dist"] > 0, column["sy_dist"], np.nan)
         xyz = astrometry.galactic_xyz(column["ra"], column["dec"], dist)
         lum = stellar.luminosity_from_radius(column["st_rad"], column["st_teff"])
+        abs_v = stellar.absolute_magnitude(column["sy_vmag"], dist)
+        types = stellar.parse_spectral_types(
+            [self.host_value(h, "st_spectype") for h in hosts]
+        )
+        classes, class_rules = stellar.classify(types, abs_v, column["st_teff"])
+        # The table's mass where it gives one, else the main sequence's for a
+        # dwarf (the one relation the stars use too).
+        measured = np.isfinite(column["st_mass"]) & (column["st_mass"] > 0)
+        ms_mass = np.where(
+            classes == "dwarf", stellar.main_sequence_mass(abs_v, lum), np.nan
+        )
+        self._host_rules = [
+            {
+                "evolutionary_class": rule,
+                "mass_msun": "" if has_mass else stellar.MASS_MAIN_SEQUENCE_RULE,
+            }
+            for rule, has_mass in zip(
+                class_rules.tolist(), measured.tolist(), strict=True
+            )
+        ]
         values = {
             "ra_deg": _json_list(column["ra"]),
             "dec_deg": _json_list(column["dec"]),
@@ -915,6 +957,11 @@ class _Exoplanets:
             ),
             "teff_k": _json_list(column["st_teff"], 0),
             "luminosity_lsun": _json_list(_round_significant(lum, 4)),
+            "evolutionary_class": classes.tolist(),
+            "mass_msun": _json_list(
+                np.where(measured, column["st_mass"], _round_significant(ms_mass, 3))
+            ),
+            "radius_rsun": _json_list(column["st_rad"]),
         }
         return [
             self._host_system(i, host, system_id, values, result)
@@ -951,7 +998,13 @@ class _Exoplanets:
             for key in _POSITION_KEYS:
                 del record[key]
         columns = provenance.entry(self.source, "host-columns")
-        given = dict.fromkeys(("dist_pc", "teff_k", "name", "names"), columns)
+        given = dict.fromkeys(
+            ("dist_pc", "teff_k", "name", "names", "mass_msun", "radius_rsun"),
+            columns,
+        )
+        for key, rule in self._host_rules[i].items():
+            if rule:
+                given[key] = provenance.entry(provenance.DERIVED, rule)
         given["luminosity_lsun"] = provenance.entry(
             provenance.DERIVED, "radius-teff-stefan-boltzmann"
         )
@@ -1042,23 +1095,108 @@ def _report_hipparcos(
     bv = stars.columns["bv"]
     add(
         "hip.bv_out_of_range",
-        int((np.isfinite(bv) & np.isnan(stars.teff)).sum()),
-        f"stars whose B-V lies outside {stellar.BV_RANGE}: no Teff derived",
+        int((np.isfinite(bv) & np.isnan(stellar.teff_from_bv(bv))).sum()),
+        f"stars whose B-V lies outside {stellar.BV_RANGE}: no Teff from colour",
     )
     add(
         "hip.spectral_type_missing",
         sum(s is None for s in hip["spectral_type"]),
         "rows without spectral type",
     )
+
+
+# The provenance of each physics rule, made once (`_physics_provenance`).
+_PHYSICS_FIELDS = {
+    "teff_rule": "teff_k",
+    "class_rule": "evolutionary_class",
+    "mass_rule": "mass_msun",
+}
+_PHYSICS_ENTRIES = {
+    rule: provenance.entry(provenance.DERIVED, rule)
+    for rule in (
+        stellar.TEFF_FROM_BV_RULE,
+        stellar.TEFF_FROM_TYPE_RULE,
+        stellar.TEFF_FROM_WHITE_DWARF_RULE,
+        stellar.CLASS_FROM_TYPE_RULE,
+        stellar.CLASS_FROM_MAGNITUDE_RULE,
+        stellar.MASS_MAIN_SEQUENCE_RULE,
+        stellar.MASS_WHITE_DWARF_RULE,
+    )
+}
+
+
+def _physics_values(physics: stellar.Physics) -> dict[str, list]:
+    """The physics fields of system records, one list per field (None missing)."""
+    return {
+        "abs_vmag": _json_list(physics.abs_vmag, 3),
+        "teff_k": _json_list(physics.teff_k, 0),
+        "luminosity_lsun": _json_list(_round_significant(physics.luminosity_lsun, 4)),
+        "evolutionary_class": physics.evolutionary_class.tolist(),
+        "mass_msun": _json_list(_round_significant(physics.mass_msun, 3)),
+        "radius_rsun": _json_list(_round_significant(physics.radius_rsun, 3)),
+    }
+
+
+def _physics_provenance(physics: stellar.Physics) -> list[dict[str, dict]]:
+    """Per star, the provenance of its physics fields whose rule is not the
+    default of `provenance.DERIVED_RULES` (most stars share one small dict)."""
+    columns = [
+        (field, getattr(physics, name).tolist())
+        for name, field in _PHYSICS_FIELDS.items()
+    ]
+    shared: dict[tuple, dict] = {}
+    out = []
+    for rules in zip(*(values for _, values in columns), strict=True):
+        found = shared.get(rules)
+        if found is None:
+            found = shared[rules] = {
+                field: _PHYSICS_ENTRIES[rule]
+                for (field, _), rule in zip(columns, rules, strict=True)
+                if rule and rule != provenance.DERIVED_RULES.get(field)
+            }
+        out.append(found)
+    return out
+
+
+def _report_physics(prefix: str, physics: stellar.Physics, quality: _Quality) -> None:
+    """Add the counts of the stellar physics of one set of stars to the report."""
+    add = quality.add
+    rule = physics.teff_rule
     add(
-        "hip.teff_derived",
-        int(np.isfinite(stars.teff).sum()),
-        "stars with Teff from B-V (Ballesteros 2012)",
+        f"{prefix}.teff_derived",
+        int(np.isfinite(physics.teff_k).sum()),
+        "stars with a Teff (from B-V, else from the spectral type)",
     )
     add(
-        "hip.luminosity_derived",
-        int(np.isfinite(stars.luminosity).sum()),
+        f"{prefix}.teff_from_spectral_type",
+        int(
+            (rule == stellar.TEFF_FROM_TYPE_RULE).sum()
+            + (rule == stellar.TEFF_FROM_WHITE_DWARF_RULE).sum()
+        ),
+        "stars whose Teff came from the spectral type (Pecaut & Mamajek 2013"
+        " dwarf scale; a white dwarf's temperature index)",
+    )
+    add(
+        f"{prefix}.luminosity_derived",
+        int(np.isfinite(physics.luminosity_lsun).sum()),
         "stars with luminosity from V, distance and BC(Teff) (Flower/Torres)",
+    )
+    classes = physics.evolutionary_class
+    for name in stellar.EVOLUTIONARY_CLASSES:
+        add(
+            f"{prefix}.class_{name.replace('-', '_')}",
+            int((classes == name).sum()),
+            f"stars classed {name} (from the luminosity class, else from M_V)",
+        )
+    add(
+        f"{prefix}.class_from_magnitude",
+        int((physics.class_rule == stellar.CLASS_FROM_MAGNITUDE_RULE).sum()),
+        "stars classed by M_V against the main sequence (no luminosity class)",
+    )
+    add(
+        f"{prefix}.mass_derived",
+        int(np.isfinite(physics.mass_msun).sum()),
+        "stars with a mass (dwarfs by the main sequence, white dwarfs 0.6 Msun)",
     )
 
 
@@ -1151,6 +1289,73 @@ def _report_crossmatch(result: crossmatch.CrossmatchResult, quality: _Quality) -
         )
 
 
+_HIP_NAMED = re.compile(r"^HIP\s*(\d+)\b")
+
+
+def hip_number_named(hip_name: str | None, hostname: str) -> int | None:
+    """The HIP number a planet's row names: its `hip_name`, else its host name."""
+    for text in (hip_name, hostname):
+        found = _HIP_NAMED.match(text or "")
+        if found:
+            return int(found[1])
+    return None
+
+
+def _report_hipparcos_reach(
+    table: Mapping, stars: _Stars, result: crossmatch.CrossmatchResult, quality
+) -> None:
+    """How many planets whose host lies within Hipparcos' reach found that star.
+
+    Within reach: the planet's row names a HIP number (`hip_name`, else a host
+    name `HIP n`) of a star in the Hipparcos catalogue used. Matched: its host
+    was matched, unambiguously, to exactly that star.
+    """
+    hip_of = stars.columns["hip"]
+    within = matched = 0
+    wrong: list[str] = []
+    missed: list[str] = []
+    names = zip(table["pl_name"], table["hostname"], table["hip_name"], strict=True)
+    for planet, host, hip_name in names:
+        number = hip_number_named(hip_name, host)
+        if number is None or number not in stars.row_of:
+            continue
+        within += 1
+        match = result.matches.get(host)
+        if match is None or match.star is None:
+            missed.append(planet)
+        elif int(hip_of[match.star]) != number or match.ambiguous:
+            wrong.append(planet)
+        else:
+            matched += 1
+    quality.add(
+        "crossmatch.hip_reach_planets",
+        within,
+        "planets whose row names a HIP number (hip_name, else a host name"
+        " `HIP n`) of a star in the Hipparcos catalogue used",
+    )
+    quality.add(
+        "crossmatch.hip_reach_matched",
+        matched,
+        "of those, planets whose host was matched to exactly that star",
+    )
+    share = matched / within if within else None
+    quality.rules["crossmatch.hip_reach_matched"]["share"] = (
+        None if share is None else round(share, 4)
+    )
+    quality.add(
+        "crossmatch.hip_reach_other_star",
+        len(wrong),
+        "of those, planets whose host was matched to another star or ambiguously",
+        wrong,
+    )
+    quality.add(
+        "crossmatch.hip_reach_unmatched",
+        len(missed),
+        "of those, planets whose host no star matched",
+        missed,
+    )
+
+
 def _attach_to_sscore_stars(
     host_systems: list[dict], own: list[dict], quality: _Quality
 ) -> list[dict]:
@@ -1180,6 +1385,41 @@ def _attach_to_sscore_stars(
         claimed,
     )
     return alone
+
+
+_HZ_FLAG = provenance.entry(provenance.DERIVED, HZ_RULE)
+
+
+def _flag_known_planets_in_zone(systems: list[dict], quality: _Quality) -> None:
+    """Give every known planet `in_hz`, by the rule the inferred ones follow.
+
+    True when its semi-major axis lies within its host's conservative
+    Kopparapu et al. 2014 edges (runaway to maximum greenhouse), None where
+    the zone is undefined (no axis, no luminosity, Teff outside 2600-7200 K).
+    """
+    inside = outside = 0
+    for system in systems:
+        lum, teff = system.get("luminosity_lsun"), system.get("teff_k")
+        for planet in system["planets"]:
+            flag = habitable.in_conservative_zone(
+                planet.get("semi_major_axis_au"), lum, teff
+            )
+            planet["in_hz"] = flag
+            if flag is not None:
+                planet["provenance"]["in_hz"] = _HZ_FLAG
+                inside += flag
+                outside += not flag
+    quality.add(
+        "world.known_planets_in_hz",
+        inside,
+        "known planets inside their host's conservative habitable zone",
+    )
+    quality.add(
+        "world.known_planets_outside_hz",
+        outside,
+        "known planets outside it (the others have no zone: no semi-major axis,"
+        " luminosity, or Teff within 2600-7200 K)",
+    )
 
 
 def _report_world(systems: list[dict], quality: _Quality) -> None:

@@ -155,6 +155,30 @@ def planets_in_zone(system: dict) -> list[str]:
     ]
 
 
+def in_conservative_zone(
+    semi_major_axis_au: float | None,
+    luminosity_lsun: float | None,
+    teff_k: float | None,
+) -> bool | None:
+    """Whether an orbit's semi-major axis lies in the star's conservative zone.
+
+    The `in_hz` flag of every planet, known or inferred (the inference model's
+    vectorised rule is the same): None where the zone is undefined, that is
+    without a semi-major axis, a luminosity or a Teff within 2600-7200 K (no
+    clamping and no assumed Teff, unlike `zone`).
+    """
+    axis = _usable(semi_major_axis_au, "semi_major_axis_au")
+    lum = _usable(luminosity_lsun, "luminosity_lsun")
+    teff = _usable(teff_k, "teff_k")
+    if axis is None or lum is None or teff is None:
+        return None
+    if not TEFF_RANGE_K[0] <= teff <= TEFF_RANGE_K[1]:
+        return None
+    inner = math.sqrt(lum / _flux("runaway_greenhouse", teff))
+    outer = math.sqrt(lum / _flux("maximum_greenhouse", teff))
+    return inner <= axis <= outer
+
+
 def _usable(value: object, what: str) -> float | None:
     """A positive finite float, or None for a missing or unusable value."""
     if value is None or isinstance(value, bool):

@@ -45,8 +45,8 @@ Read-only access to a versioned 3D world of the solar neighbourhood.
 - near, box and search queries are rate-limited per client (429 with
   `Retry-After`); cached answers are not counted.
 - Planets are known (catalogued) or inferred (drawn by an occurrence model,
-  which each inferred planet names); only inferred planets carry the
-  habitable-zone flag `in_hz` so far.
+  which each inferred planet names); both carry the habitable-zone flag
+  `in_hz`: true inside the host's conservative zone, null where it is undefined.
 - Build quality reports and build comparison reports are served as the
   pipeline stored them, under `/builds/{world_build_id}/quality` and
   `/comparisons/{old_id}/{new_id}`.

@@ -135,6 +135,19 @@ class System(Response):
     rv_kms: float | None = None
     teff_k: float | None = None
     luminosity_lsun: float | None = None
+    evolutionary_class: (
+        Literal["dwarf", "subgiant", "giant", "supergiant", "white-dwarf"] | None
+    ) = Field(
+        default=None,
+        description="from the luminosity class of the spectral type, else from"
+        " the absolute magnitude against the main sequence",
+    )
+    mass_msun: float | None = Field(
+        default=None, description="dwarfs by the main sequence; white dwarfs 0.6"
+    )
+    radius_rsun: float | None = Field(
+        default=None, description="from luminosity and Teff (Stefan-Boltzmann)"
+    )
     hip: int | None = None
     hd: int | None = None
     planets: list[Planet]

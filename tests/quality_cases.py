@@ -2,8 +2,8 @@
 
 `tests/data/quality` holds a clean Hipparcos and exoplanet file (the sample's
 rows without its edge cases; with the sample's SSCore and d3 files they pass
-the default quality limits) and, per rule, the clean file of its source plus
-one bad row, always the file's last line.
+the default quality limits), a clean hip2 file of the same stars and, per rule,
+the clean file of its source plus one bad row, always the file's last line.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ class BadFile:
     values: dict
 
     @property
+    def astrometry(self) -> str:
+        """The build setting the file needs: hip2's rules run in hip2 builds."""
+        return "hip2" if self.role == "hip2" else "hip_main"
+
+    @property
     def path(self) -> Path:
         return QUALITY / self.name
 
@@ -42,8 +47,10 @@ class BadFile:
         return len(self.path.read_bytes().splitlines())
 
     def sources(self) -> dict[str, Path]:
-        """The clean sources with this file in its role."""
-        return {**CLEAN_SOURCES, self.role: self.path}
+        """The clean sources (and a clean hip2 file for hip2's rules) with this
+        file in its role."""
+        extra = {"hip2": QUALITY / "hip2_clean.dat"} if self.role == "hip2" else {}
+        return {**CLEAN_SOURCES, **extra, self.role: self.path}
 
     def __str__(self) -> str:
         return self.rule
@@ -83,6 +90,30 @@ BAD_FILES = [
             {"dist_pc": 9000.0, "tangential_speed_kms": 201178.4}),
     BadFile("sscore_nearest", "sscore_rv_unphysical.csv",
             "sscore.nearest.rv_unphysical", "Test Runaway", {"rv_kms": 912.0}),
+    BadFile("sscore_brightest", "sscore_brightest_duplicate_hip.csv",
+            "sscore.brightest.duplicate_hip", "Rigil Companion", {"hip": 71683}),
+    BadFile("sscore_brightest", "sscore_brightest_magnitude_implausible.csv",
+            "sscore.brightest.magnitude_implausible", "Test Bright Faint",
+            {"vmag": 31.2}),
+    BadFile("sscore_brightest", "sscore_brightest_colour_implausible.csv",
+            "sscore.brightest.colour_implausible", "Test Bright Red",
+            {"bmag": 20.6, "vmag": 13.51}),
+    BadFile("sscore_brightest", "sscore_brightest_distance_nonpositive.csv",
+            "sscore.brightest.distance_nonpositive", "Test Bright Nowhere",
+            {"dist_pc": -2.409}),
+    BadFile("sscore_brightest", "sscore_brightest_speed_unphysical.csv",
+            "sscore.brightest.speed_unphysical", "Test Bright Far",
+            {"dist_pc": 9000.0, "tangential_speed_kms": 201178.4}),
+    BadFile("sscore_brightest", "sscore_brightest_rv_unphysical.csv",
+            "sscore.brightest.rv_unphysical", "Test Bright Runaway",
+            {"rv_kms": 912.0}),
+    # hip2.parallax_missing has no file: the hip2 reader refuses a missing number.
+    BadFile("hip2", "hip2_duplicate_hip.dat", "hip2.duplicate_hip",
+            "HIP 45", {"hip": 45}),
+    BadFile("hip2", "hip2_parallax_nonpositive.dat", "hip2.parallax_nonpositive",
+            "HIP 40", {"parallax_mas": -3.4}),
+    BadFile("hip2", "hip2_parallax_implausible.dat", "hip2.parallax_implausible",
+            "HIP 48", {"parallax_mas": 1502.1}),
     BadFile("exoplanets", "exo_duplicate_planet.csv", "exo.duplicate_planet",
             "TRAPPIST-1 b", {"hostname": "TRAPPIST-1"}),
     BadFile("exoplanets", "exo_value_nonpositive.csv", "exo.value_nonpositive",

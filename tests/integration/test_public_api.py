@@ -74,12 +74,20 @@ def test_builds_list_includes_the_sample_build(client, sample_build):
     assert "immutable" not in response.headers["Cache-Control"]
 
 
-def test_planets_filter_by_known_and_says_no_habitable_zone_flags_yet(client, base):
-    known = _json(client.http.get(f"{base}/systems/sol/planets?known=true"))
-    inferred = _json(client.http.get(f"{base}/systems/sol/planets?inferred=true"))
-    in_hz = _json(client.http.get(f"{base}/systems/sol/planets?in_hz=true"))
-    assert [p["name"] for p in known["items"]][:3] == ["Mercury", "Venus", "Earth"]
-    assert inferred["items"] == [] and in_hz["items"] == []
+def test_planets_filter_by_known_and_by_the_habitable_zone_flag(client, base):
+    def names(path: str) -> list[str]:
+        return [p["name"] for p in _json(client.http.get(f"{base}{path}"))["items"]]
+
+    assert names("/systems/sol/planets?known=true")[:3] == ["Mercury", "Venus", "Earth"]
+    assert names("/systems/sol/planets?inferred=true") == []
+    assert names("/systems/sol/planets?known=true&in_hz=true") == ["Earth", "Mars"]
+    # Proxima b (0.0486 AU) lies inside Proxima's conservative zone.
+    proxima = "/systems/hip-70890/planets?known=true&in_hz=true"
+    assert names(proxima) == ["Proxima Cen b"]
+    hosts = _json(
+        client.http.get(f"{base}/systems?near=0,0,0&radius=5&planets=known&in_hz=true")
+    )
+    assert "hip-70890" in [s["system_id"] for s in hosts["items"]]
 
 
 def test_planet_pages_walk_all_eight_once(client, base):

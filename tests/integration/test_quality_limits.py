@@ -53,7 +53,7 @@ def test_a_hand_made_bad_file_fails_the_build_and_publishes_nothing(
 ):
     pointer_before = builds.get_pointer()
     with pytest.raises(QualityLimitsCrossed) as raised:
-        run_build(settings, overrides=bad.sources())
+        run_build(settings, overrides=bad.sources(), astrometry=bad.astrometry)
     err = raised.value
     assert err.failures and all(f.startswith(bad.rule + ":") for f in err.failures)
     record = builds.get_build(err.build_id)

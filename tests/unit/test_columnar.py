@@ -41,6 +41,9 @@ def _systems() -> list[dict]:
         "spectral_type": "G3V",
         "teff_k": 5636.0,
         "luminosity_lsun": 0.6397,
+        "evolutionary_class": "dwarf",
+        "mass_msun": 0.96,
+        "radius_rsun": 0.843,
         "provenance": {"rv_kms": "sscore_brightest", "name": "d3_names"},
         "planets": [
             {
@@ -208,6 +211,28 @@ def test_an_artifact_missing_a_column_or_of_another_kind_is_refused():
         columnar.decode("stars", planets)
     with pytest.raises(columnar.ColumnarFormatError, match="not an npz archive"):
         columnar.decode("stars", b"not a zip")
+
+
+def test_an_older_artifact_reads_back_with_the_newer_columns_missing():
+    import io
+    import zipfile
+
+    table = columnar.star_table(_systems())
+    schema = json.loads(columnar.schema_json("stars"))
+    schema["schema_version"] = "columnar-1"
+    schema["columns"] = [
+        c for c in schema["columns"] if c["name"] != "evolutionary_class"
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        members = {columnar.SCHEMA_MEMBER: np.array(json.dumps(schema))}
+        members.update((k, v) for k, v in table.items() if k != "evolutionary_class")
+        for name, array in members.items():
+            with zf.open(f"{name}.npy", "w") as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+    rows = columnar.records("stars", columnar.decode("stars", buffer.getvalue()))
+    assert [r["evolutionary_class"] for r in rows] == [None] * len(rows)
+    assert rows[0]["mass_msun"] == 0.96
 
 
 def test_an_empty_world_gives_empty_tables():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from batch_jobs import solar_system
@@ -130,3 +131,33 @@ def test_unknown_edge_and_bad_temperature_are_refused():
 def test_zone_au_is_the_conservative_pair_of_the_full_zone(luminosity, teff):
     full = habitable.zone(luminosity, teff)
     assert habitable.zone_au(luminosity, teff) == full.conservative
+
+
+def test_the_in_hz_flag_follows_the_conservative_edges():
+    inner, outer = habitable.zone_au(1.0, 5772.0)
+    flags = [
+        habitable.in_conservative_zone(a, 1.0, 5772.0)
+        for a in (0.72, inner, 1.0, 1.52, outer, 5.2)
+    ]
+    assert flags == [False, True, True, True, True, False]
+
+
+@pytest.mark.parametrize(
+    ("axis", "luminosity", "teff"),
+    [(None, 1.0, 5772.0), (1.0, None, 5772.0), (1.0, 1.0, None), (1.0, 1.0, 9000.0)],
+)
+def test_the_in_hz_flag_is_none_where_the_zone_is_undefined(axis, luminosity, teff):
+    # Unlike `zone`, no Teff is assumed or clamped: the inferred planets' rule.
+    assert habitable.in_conservative_zone(axis, luminosity, teff) is None
+
+
+def test_the_in_hz_flag_agrees_with_the_inference_model():
+    from batch_jobs import inference
+
+    teff = np.array([3000.0, 4500.0, 5772.0, 7000.0])
+    lum = np.array([0.002, 0.2, 1.0, 5.0])
+    hz = inference.habitable_zone_au(teff, lum)
+    for i in range(teff.size):
+        for a in np.geomspace(0.01, 10.0, 40):
+            expected = hz["runaway_greenhouse"][i] <= a <= hz["maximum_greenhouse"][i]
+            assert habitable.in_conservative_zone(a, lum[i], teff[i]) == expected

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from batch_jobs import inference
+from batch_jobs import inference, stellar
 from batch_jobs.inference import (
     MODEL_VERSION,
     draw_planets,
@@ -157,12 +157,19 @@ def test_giants_and_white_dwarfs_get_no_planets():
         {"system_id": f"w-{i}", "teff_k": 9000.0, "luminosity_lsun": 0.003}
         for i in range(300)
     ]
-    stated = [
-        dict(SUN_LIKE, system_id=f"s-{i}", luminosity_lsun=1.0, dwarf=False)
-        for i in range(300)
-    ]
-    result = infer_many(giants + white_dwarfs + stated)
+    result = infer_many(giants + white_dwarfs)
     assert all(planets == [] for planets in result.values())
+
+
+@pytest.mark.parametrize("evolved", ["giant", "supergiant", "white-dwarf", "subgiant"])
+def test_the_evolutionary_class_decides_over_a_sun_like_radius(evolved):
+    stars = [
+        dict(SUN_LIKE, system_id=f"s-{i}", luminosity_lsun=1.0) for i in range(300)
+    ]
+    classed = [dict(s, evolutionary_class=evolved) for s in stars]
+    assert all(planets == [] for planets in infer_many(classed).values())
+    dwarfs = [dict(s, evolutionary_class="dwarf") for s in stars]
+    assert any(infer_many(dwarfs).values())
 
 
 def test_missing_temperature_gives_no_planets():
@@ -289,10 +296,12 @@ def test_eccentricities_follow_kipping_beta_mean(sun_like_million):
     assert ((draw.eccentricity >= 0) & (draw.eccentricity < 1)).all()
 
 
-def test_main_sequence_mass_from_luminosity_is_duric():
-    masses = inference.mass_from_luminosity([1.0, 16.0, 0.23 * 0.3**2.3, 1.4 * 3**3.5])
-    assert masses == pytest.approx([1.0, 2.0, 0.3, 3.0])
-    assert np.isnan(inference.mass_from_luminosity([0.0, -1.0])).all()
+def test_main_sequence_mass_from_luminosity_is_the_pipelines_one_relation():
+    lum = np.array([1.0, 16.0, 0.0017, 1e4])
+    masses = inference.mass_from_luminosity(lum)
+    assert masses == pytest.approx(stellar.main_sequence_mass(np.nan, lum))
+    assert masses[0] == pytest.approx(1.0, abs=0.02)  # Pecaut & Mamajek G2V
+    assert np.isnan(inference.mass_from_luminosity([0.0, -1.0, 1e-5])).all()
 
 
 def test_filled_bins_keep_the_measured_rates_unchanged():

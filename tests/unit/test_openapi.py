@@ -64,7 +64,7 @@ def test_api_reference_lists_every_operation_and_parameter(document):
         op for op in reference["operations"] if op["operation_id"] == "search"
     )
     assert {p["name"] for p in search["parameters"]} >= {"q", "limit", "cursor"}
-    assert any("inferred planets carry" in note for note in reference["notes"])
+    assert any("both carry the habitable-zone flag" in n for n in reference["notes"])
 
 
 def test_site_build_renders_the_api_page_and_its_document(tmp_path, document):

@@ -9,7 +9,7 @@ import markupsafe
 import numpy as np
 import pytest
 
-from batch_jobs import quality, world
+from batch_jobs import quality, stellar, world
 from chalicelib.errors import ConfigurationError
 from chalicelib.settings import load_settings
 from tests.quality_cases import BAD_FILES, CLEAN_SOURCES
@@ -33,8 +33,9 @@ def test_clean_hand_made_sources_pass_the_default_limits(clean_world):
 
 @pytest.mark.parametrize("bad", BAD_FILES, ids=str)
 def test_each_rule_flags_its_hand_made_file_and_fails_the_defaults(bad):
-    report = world.assemble_world(bad.sources()).quality
-    failures = quality.judge(report, quality.quality_limits())
+    report = world.assemble_world(bad.sources(), bad.astrometry).quality
+    limits = quality.quality_limits(astrometry=bad.astrometry)
+    failures = quality.judge(report, limits)
     assert [f.split(":")[0] for f in failures] == [bad.rule]
     entry = report[bad.rule]
     assert entry["count"] == 1
@@ -86,7 +87,9 @@ def test_repaired_rows_enter_the_world_without_the_bad_value():
     assert _system(w, "hip-49")["vmag"] is None
     w = world.assemble_world(_bad("hip.colour_implausible").sources())
     star = _system(w, "hip-50")
-    assert star["bv"] is None and star["teff_k"] is None
+    # The dropped colour gives no Teff; the star's spectral type still does.
+    assert star["bv"] is None
+    assert star["provenance"]["teff_k"]["rule"] == stellar.TEFF_FROM_TYPE_RULE
     w = world.assemble_world(_bad("exo.eccentricity_invalid").sources())
     assert _planets(w)["TRAPPIST-1 f"]["eccentricity"] is None
     w = world.assemble_world(_bad("exo.mass_implausible").sources())
@@ -135,10 +138,34 @@ def test_limits_override_the_defaults_and_loosen_a_rule():
     assert report["hip.parallax_nonpositive"]["allowed"] == 1
 
 
+def test_every_limited_rule_has_a_hand_made_file_that_fails_it():
+    # hip2.parallax_missing cannot: the hip2 reader refuses a missing number.
+    limited = {*quality.DEFAULT_LIMITS, *quality.HIP2_DEFAULT_LIMITS}
+    assert limited - {b.rule for b in BAD_FILES} == {"hip2.parallax_missing"}
+
+
+def test_hip2_limits_are_accepted_and_bind_hip2_builds_only():
+    overrides = {"hip2.parallax_nonpositive": 0.04}
+    hip2 = quality.quality_limits(overrides, astrometry="hip2")
+    assert hip2["hip2.parallax_nonpositive"] == 0.04
+    assert hip2["hip2.duplicate_hip"] == 0.0  # the default, as hip_main's
+    # A hip_main build does not run hip2's rules, so their limits would fail it.
+    assert quality.quality_limits(overrides) == quality.DEFAULT_LIMITS
+
+
+def test_clean_sources_with_a_clean_hip2_file_pass_a_hip2_builds_limits():
+    sources = {**CLEAN_SOURCES, "hip2": _bad("hip2.duplicate_hip").path}
+    sources["hip2"] = sources["hip2"].with_name("hip2_clean.dat")
+    report = world.assemble_world(sources, "hip2").quality
+    assert quality.judge(report, quality.quality_limits(astrometry="hip2")) == []
+    assert report["hip2.astrometry_used"]["count"] == 5
+
+
 @pytest.mark.parametrize(
     ("overrides", "says"),
     [
         ({"hip.no_such_rule": 0.1}, "unknown rule 'hip.no_such_rule'"),
+        ({"hip2.no_such_rule": 0.1}, "unknown rule 'hip2.no_such_rule'"),
         ({"hip.duplicate_hip": 1.5}, "outside [0, 1]"),
         ({"hip.duplicate_hip": float("nan")}, "outside [0, 1]"),
         ({"hip.duplicate_hip": "0.1"}, "not a number"),

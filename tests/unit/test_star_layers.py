@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from batch_jobs import tiles
+from chalicelib import habitable
 
 
 def system(**fields) -> dict:
@@ -24,11 +25,13 @@ def system(**fields) -> dict:
 
 
 def planet(a_au: float, *, known: bool) -> dict:
+    """A planet of a Sun-like star, flagged as the world flags every planet."""
     return {
         "name": "p",
         "known": known,
         "inferred": not known,
         "semi_major_axis_au": a_au,
+        "in_hz": habitable.in_conservative_zone(a_au, 1.0, 5772.0),
     }
 
 
@@ -63,10 +66,9 @@ def test_flags_say_which_velocity_a_star_has():
     ]
 
 
-def test_an_unknown_luminosity_puts_no_planet_in_the_zone():
-    flags = tiles.encode_flags(
-        [system(luminosity_lsun=None, planets=[planet(1.0, known=True)])]
-    )
+def test_a_planet_without_a_zone_flag_puts_nothing_in_the_zone():
+    unflagged = dict(planet(1.0, known=True), in_hz=None)
+    flags = tiles.encode_flags([system(planets=[unflagged])])
 
     assert flags[0] == tiles.FLAG_KNOWN_PLANETS
 

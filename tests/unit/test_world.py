@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from batch_jobs import columnar, solar_system, tiles, world
+from batch_jobs import columnar, solar_system, stellar, tiles, world
 from batch_jobs import quality as quality_rules
 from chalicelib import designations
 from chalicelib.errors import SourceFormatError, SourceMissingError
@@ -74,7 +74,9 @@ def test_star_with_parallax_gets_distance_and_quality_figure(sample_world):
     star = _by_id(sample_world)["hip-45"]
     assert star["dist_pc"] == pytest.approx(1000 / 15.10, abs=1e-4)
     assert star["parallax_over_error"] == pytest.approx(15.10 / 1.92, abs=0.01)
-    assert star["teff_k"] is None  # no B-V
+    # No B-V: Teff from its type, G6/G8V: (Pecaut & Mamajek's G6V).
+    assert star["teff_k"] == 5600.0
+    assert star["provenance"]["teff_k"]["rule"] == stellar.TEFF_FROM_TYPE_RULE
     assert star["names"] == ["HIP 45", "HD 224766"]
 
 
@@ -130,21 +132,39 @@ def test_planet_record_shape_and_invalid_eccentricity(sample_world):
         "mass_earth": 1.07,
         "radius_earth": 1.03,
         "source": "nasa-exoplanet-archive",
+        # 0.0486 AU lies inside Proxima's conservative zone (0.027-0.052 AU at
+        # its 3383 K and 0.00066 Lsun from B-V, V and parallax).
+        "in_hz": True,
         "provenance": {
-            key: {"source": "pscomppars_2024", "rule": "catalogue"}
-            for key in (
-                "name",
-                "period_days",
-                "semi_major_axis_au",
-                "eccentricity",
-                "mass_earth",
-                "radius_earth",
-            )
+            **{
+                key: {"source": "pscomppars_2024", "rule": "catalogue"}
+                for key in (
+                    "name",
+                    "period_days",
+                    "semi_major_axis_au",
+                    "eccentricity",
+                    "mass_earth",
+                    "radius_earth",
+                )
+            },
+            "in_hz": {"source": "derived", "rule": world.HZ_RULE},
         },
     }
     faraway = systems["nasa-faraway-host"]["planets"][0]
     assert faraway["eccentricity"] is None  # 1.2 in the table
     assert sample_world.quality["exo.eccentricity_invalid"]["count"] == 1
+
+
+def test_known_planets_are_flagged_in_or_out_of_their_hosts_zone(sample_world):
+    systems = _by_id(sample_world)
+    sun = {p["name"]: p["in_hz"] for p in systems["sol"]["planets"]}
+    assert [name for name, inside in sun.items() if inside] == ["Earth", "Mars"]
+    assert sun["Venus"] is False and sun["Jupiter"] is False
+    # TRAPPIST-1 (2566 K) lies below Kopparapu's 2600 K: no zone, no flag.
+    trappist = systems["nasa-trappist-1"]["planets"]
+    assert [p["in_hz"] for p in trappist] == [None, None]
+    assert "in_hz" not in trappist[0]["provenance"]
+    assert sample_world.quality["world.known_planets_in_hz"]["count"] == 3
 
 
 def test_unmatched_host_is_built_from_the_table(sample_world):
@@ -620,3 +640,49 @@ def test_real_companion_listed_under_its_primarys_designations_leaves_them_to_it
     assert real_world.quality["sscore.borrowed_designations"]["count"] >= 2
     # A true companion keeps the number it shares with its primary.
     assert "HD 48915" in by_id["gj-244b"]["names"]
+
+
+@pytest.mark.parametrize(
+    ("hip_name", "hostname", "number"),
+    [
+        (None, "HIP 65426", 65426),
+        ("HIP 70890", "Proxima Cen", 70890),
+        (None, "HIP 79098 AB", 79098),
+        (None, "HD 10180", None),
+        ("", "HIPPO 3", None),
+    ],
+)
+def test_a_planet_row_names_a_hip_number_by_column_or_host_name(
+    hip_name, hostname, number
+):
+    assert world.hip_number_named(hip_name, hostname) == number
+
+
+@pytest.mark.realdata
+def test_real_planets_within_hipparcos_reach_find_their_own_star(real_world):
+    report = real_world.quality
+    within = report["crossmatch.hip_reach_planets"]["count"]
+    matched = report["crossmatch.hip_reach_matched"]
+    assert within >= 70  # the 2024 table names 75 hosts `HIP n`
+    assert matched["count"] / within >= 0.98
+    assert matched["share"] == pytest.approx(matched["count"] / within, abs=1e-4)
+    other = report["crossmatch.hip_reach_other_star"]["count"]
+    missed = report["crossmatch.hip_reach_unmatched"]["count"]
+    assert matched["count"] + other + missed == within
+
+
+def test_the_hip_name_column_is_read_when_the_table_has_one(tmp_path, sample_paths):
+    from batch_jobs import catalog
+
+    lines = sample_paths["exoplanets"].read_text().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("pl_name"))
+    lines[header] += ",hip_name"
+    lines[header + 1] += ",HIP 70890"  # Proxima Cen b
+    for i in range(header + 2, len(lines)):
+        lines[i] += ","
+    path = tmp_path / "with_hip_name.csv"
+    path.write_text("\n".join(lines) + "\n")
+    table = catalog.read_exoplanets(path)
+    assert table["hip_name"][0] == "HIP 70890"
+    assert set(table["hip_name"][1:]) == {None}
+    assert catalog.read_exoplanets(sample_paths["exoplanets"])["hd_name"][0] is None
