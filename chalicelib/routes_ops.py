@@ -99,7 +99,9 @@ def list_jobs() -> Response:
         before = cursors.decode(query.cursor, scope).get("before")
         if not isinstance(before, str):
             raise BadRequest("cursor is not valid for this query", "cursor")
-    page, after = jobs.list_jobs(query.limit, before, query.type, query.state)
+    page, after = jobs.list_jobs(
+        query.limit, before, query.type, query.state, max_pages=jobs.MAX_JOB_PAGES
+    )
     cursor = cursors.encode({"before": after}, scope) if after else None
     role = apikeys.role_of(_headers())
     body = {"jobs": [_view(job, role) for job in page], "next_cursor": cursor}

@@ -280,26 +280,11 @@ def test_a_cursor_cannot_be_moved_to_another_query(client):
     assert json.loads(moved.body)["error"]["parameter"] == "cursor"
 
 
-def _dynamodb_calls(monkeypatch) -> list[tuple[str, dict]]:
-    """Record every DynamoDB request the process sends (and still send it)."""
-    from pynamodb.connection.base import Connection
-
-    calls: list[tuple[str, dict]] = []
-    real = Connection.dispatch
-
-    def recording(self, operation_name, operation_kwargs):
-        calls.append((operation_name, dict(operation_kwargs)))
-        return real(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "dispatch", recording)
-    return calls
-
-
 def test_a_near_request_reads_only_the_sectors_its_sphere_touches(
-    client, world, monkeypatch
+    client, world, dynamodb_requests
 ):
     centre, radius = (3.0, -4.0, 5.0), 12.0
-    calls = _dynamodb_calls(monkeypatch)
+    calls = dynamodb_requests
     path = f"/builds/{BUILD_ID}/systems?near=3,-4,5&radius=12&limit=1000"
     response = client.http.get(path)
     assert response.status_code == 200
