@@ -19,7 +19,7 @@ from pynamodb.exceptions import DoesNotExist, GetError
 from batch_jobs import publish
 from chalicelib import apikeys, builds, ratelimits, reads
 from chalicelib.api import MAX_BODY_BYTES
-from chalicelib.models import JobKey, SystemItem
+from chalicelib.models import JobKey, RateBucket, SystemItem
 
 pytestmark = pytest.mark.integration
 # The site as `make demo` serves it; the API must let its pages read.
@@ -82,6 +82,14 @@ def tiny_build(settings) -> str:
         sources=[],
     )
     return TINY_BUILD
+
+
+@pytest.fixture
+def fresh_buckets(settings):
+    """No client has spent any token yet (buckets outlive a test in the table)."""
+    with RateBucket.batch_write() as batch:
+        for bucket in RateBucket.scan():
+            batch.delete(bucket)
 
 
 def _error(response) -> dict:
@@ -239,7 +247,9 @@ def _answers(client, keys, tiny_build, monkeypatch) -> dict[int, object]:
     return out
 
 
-def test_error_answers_carry_the_cors_headers(client, keys, tiny_build, monkeypatch):
+def test_error_answers_carry_the_cors_headers(
+    client, keys, tiny_build, monkeypatch, fresh_buckets
+):
     answers = _answers(client, keys, tiny_build, monkeypatch)
     for status, response in answers.items():
         assert response.status_code == status, (status, response.body)
@@ -249,3 +259,43 @@ def test_error_answers_carry_the_cors_headers(client, keys, tiny_build, monkeypa
         assert _error(response)["code"], status
     for status in (429, 503):
         assert int(answers[status].headers["Retry-After"]) >= 1
+
+
+# --- A conditional GET answered 304 spends no token and reads nothing ---------
+
+
+def test_a_conditional_near_query_is_answered_304_without_a_token_or_a_read(
+    client, tiny_build, monkeypatch, fresh_buckets, dynamodb_requests
+):
+    monkeypatch.setattr(
+        reads, "current_limit", lambda: ratelimits.Limit(per_second=0.001, burst=1)
+    )
+    near = f"/builds/{tiny_build}/systems?near=0,0,0&radius=1.5"
+    first = client.http.get(near)
+    assert first.status_code == 200  # the bucket's one token
+    etag = first.headers["ETag"]
+    reads.ANSWERS.clear()  # as in a cold process, or once the answer is evicted
+    dynamodb_requests.clear()
+    again = client.http.get(near, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.body == b""
+    assert again.headers["ETag"] == etag
+    assert again.headers["Access-Control-Allow-Origin"] == "*"
+    tables = {kwargs.get("TableName") for _, kwargs in dynamodb_requests}
+    assert not tables & {RateBucket.Meta.table_name, SystemItem.Meta.table_name}
+    # Without the header the answer is computed, and the empty bucket says no.
+    assert client.http.get(near).status_code == 429
+    stale = client.http.get(near, headers={"If-None-Match": '"stale"'})
+    assert stale.status_code == 429
+
+
+def test_an_immutable_answer_has_the_same_etag_computed_or_cached(client, tiny_build):
+    near = f"/builds/{tiny_build}/systems?near=0,0,0&radius=1.5"
+    computed = client.http.get(near)
+    cached = client.http.get(near)
+    reads.ANSWERS.clear()
+    recomputed = client.http.get(near)
+    assert computed.body == cached.body == recomputed.body
+    etags = {r.headers["ETag"] for r in (computed, cached, recomputed)}
+    assert len(etags) == 1
+    other = client.http.get(f"/builds/{tiny_build}/systems?near=0,0,0&radius=2.5")
+    assert other.headers["ETag"] not in etags
