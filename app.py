@@ -63,6 +63,10 @@ def _query(model):
     return parse_query(model, app.current_request.query_params)
 
 
+def _if_none_match() -> str | None:
+    return (app.current_request.headers or {}).get("if-none-match")
+
+
 def _client() -> str | None:
     identity = (app.current_request.context or {}).get("identity") or {}
     return identity.get("sourceIp")
@@ -154,14 +158,15 @@ def list_systems(build_ref):
     q = _query(schemas.SystemListQuery)
     build = reads.resolve_published(build_ref)
     kind = "near" if q.near is not None else "box" if q.box is not None else None
-    body = reads.answer(
+    found = reads.answer(
         build,
         ("systems", q),
         lambda: queries.systems(build.build_id, q).as_dict(),
         kind=kind,
         client=_client(),
+        if_none_match=_if_none_match(),
     )
-    return json_response(body, cache=build.cache_control)
+    return reads.respond(found, build.cache_control)
 
 
 @public_route(
@@ -215,14 +220,15 @@ def search(build_ref):
     parse_path(schemas.BuildPath, build_ref=build_ref)
     q = _query(schemas.SearchQuery)
     build = reads.resolve_published(build_ref)
-    body = reads.answer(
+    found = reads.answer(
         build,
         ("search", q),
         lambda: queries.search(build.build_id, q.q, q.limit, q.cursor).as_dict(),
         kind="search",
         client=_client(),
+        if_none_match=_if_none_match(),
     )
-    return json_response(body, cache=build.cache_control)
+    return reads.respond(found, build.cache_control)
 
 
 @public_route(
@@ -239,15 +245,16 @@ def get_quality_report(build_ref):
     parse_path(schemas.BuildPath, build_ref=build_ref)
     _query(schemas.EmptyQuery)
     build = reads.resolve(build_ref)
-    body = reads.answer(
+    found = reads.answer(
         build,
         ("quality",),
         lambda: {
             "build_id": build.build_id,
             "report": reports.quality_report(build.build_id),
         },
+        if_none_match=_if_none_match(),
     )
-    return json_response(body, cache=build.cache_control)
+    return reads.respond(found, build.cache_control)
 
 
 @public_route(

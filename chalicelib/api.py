@@ -3,7 +3,8 @@
 Routes in `app.py` (and any blueprint) parse their input with `parse_query`,
 `parse_path` and `parse_body`, wrap themselves in `handles_errors`, and answer
 with `json_response`; `http_middleware` then gives every response, errors and
-Chalice's own included, the one error shape, CORS headers, an ETag and 304s.
+Chalice's own included, the one error shape, CORS headers, an ETag (the body's
+hash, unless the route named one) and 304s.
 """
 
 from __future__ import annotations
@@ -214,9 +215,18 @@ def etag_of(body: str | bytes) -> str:
     return '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Whether an If-None-Match header names `etag` (or `*`)."""
     tags = [tag.strip() for tag in if_none_match.split(",")]
     return "*" in tags or etag in tags or f"W/{etag}" in tags
+
+
+def not_modified(etag: str, cache: str | None) -> Response:
+    """A 304: the client's copy, named by `etag`, is current."""
+    headers = {"ETag": etag, **CORS_HEADERS}
+    if cache:
+        headers["Cache-Control"] = cache
+    return Response(body="", status_code=304, headers=headers)
 
 
 def _normalise_error(response: Response) -> None:
@@ -288,10 +298,11 @@ def _respond(event: Any, get_response: Callable[[Any], Response]) -> Response:
         response.headers.setdefault(name, value)
     method = getattr(event, "method", "GET")
     if method == "GET" and response.status_code == 200:
-        etag = etag_of(response.body)
+        # A route may name its answer's ETag itself (`chalicelib.reads`).
+        etag = response.headers.get("ETag") or etag_of(response.body)
         response.headers["ETag"] = etag
         wanted = (getattr(event, "headers", None) or {}).get("if-none-match")
-        if wanted and _matches(wanted, etag):
+        if wanted and etag_matches(wanted, etag):
             kept = ("Cache-Control", "ETag", *CORS_HEADERS)
             headers = {k: v for k, v in response.headers.items() if k in kept}
             return Response(body="", status_code=304, headers=headers)

@@ -46,6 +46,10 @@ ERROR_LIMIT = 2000
 MAX_JOB_ID_CHARS = 128
 JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 _JOB_ID = re.compile(JOB_ID_PATTERN)
+# Items DynamoDB evaluates per page of a filtered job list, and the pages of each
+# feed one API request may read (tests shrink both to cross pages often).
+JOB_PAGE_ITEMS = 100
+MAX_JOB_PAGES = 4
 
 
 class UnknownJobType(BadRequest):
@@ -692,8 +696,15 @@ def list_jobs(
     before: str | None = None,
     job_type: str | None = None,
     state: str | None = None,
+    max_pages: int | None = None,
 ) -> tuple[list[JobRecord], str | None]:
-    """Jobs newest first, and the position to continue from (None at the end)."""
+    """Jobs newest first, and the position to continue from (None at the end).
+
+    With `max_pages`, each feed reads at most that many DynamoDB pages: a sparse
+    filter then gives a short (even empty) page and a position, rather than one
+    call reading the whole table. The page holds only jobs above the position
+    both feeds have been read down to, so a walk sees each job once.
+    """
     condition = None
     if job_type is not None:
         condition = JobRecord.job_type == job_type
@@ -702,20 +713,52 @@ def list_jobs(
         condition = by_state if condition is None else condition & by_state
     range_condition = JobRecord.created_key < before if before else None
     found: list[JobRecord] = []
+    floors = []
     for feed in (LIVE, DONE):
-        found.extend(
-            JobRecord.by_feed.query(
-                feed,
-                range_condition,
-                filter_condition=condition,
-                scan_index_forward=False,
-                limit=limit + 1,
-            )
+        items, floor = _read_feed(
+            feed, range_condition, condition, limit + 1, max_pages
         )
+        found.extend(items)
+        if floor is not None:
+            floors.append(floor)
+    # Both feeds are read completely down to the higher of their floors.
+    boundary = max(floors) if floors else None
+    if boundary is not None:
+        found = [job for job in found if (job.created_key or "") >= boundary]
     found.sort(key=lambda job: job.created_key or "", reverse=True)
     page = found[:limit]
-    more = len(found) > limit
-    return page, (page[-1].created_key if more and page else None)
+    if len(found) > limit:
+        return page, page[-1].created_key
+    return page, boundary
+
+
+def _read_feed(
+    feed: str, range_condition, condition, wanted: int, max_pages: int | None
+) -> tuple[list[JobRecord], str | None]:
+    """Up to `wanted` jobs of one feed, newest first, and the key read down to.
+
+    The key is None when the feed has nothing more below what was returned.
+    """
+    page_size = wanted if condition is None else max(wanted, JOB_PAGE_ITEMS)
+    results = JobRecord.by_feed.query(
+        feed,
+        range_condition,
+        filter_condition=condition,
+        scan_index_forward=False,
+        page_size=page_size,
+    )
+    out: list[JobRecord] = []
+    for pages_read, page in enumerate(results.page_iter, start=1):
+        for raw in page.get("Items", []):
+            out.append(JobRecord.from_raw_data(raw))
+            if len(out) == wanted:
+                return out, out[-1].created_key
+        evaluated = results.page_iter.last_evaluated_key
+        if evaluated is None:
+            return out, None
+        if max_pages is not None and pages_read >= max_pages:
+            return out, evaluated["created_key"]["S"]
+    return out, None
 
 
 def recent_jobs(since: datetime) -> list[JobRecord]:

@@ -43,7 +43,7 @@ Read-only access to a versioned 3D world of the solar neighbourhood.
   signed and bound to their query: change the query and start again.
 - Errors share one shape, `{"error": {"code", "message", "parameter"}}`.
 - near, box and search queries are rate-limited per client (429 with
-  `Retry-After`); cached answers are not counted.
+  `Retry-After`); cached answers and 304s are not counted.
 - Planets are known (catalogued) or inferred (drawn by an occurrence model,
   which each inferred planet names); both carry the habitable-zone flag
   `in_hz`: true inside the host's conservative zone, null where it is undefined.

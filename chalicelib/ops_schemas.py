@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from chalicelib import job_params
 from chalicelib.errors import BadRequest
 from chalicelib.jobs import JOB_ID_PATTERN, MAX_JOB_ID_CHARS
+from chalicelib.kpis import DEFAULT_WINDOW_DAYS
+from chalicelib.schemas import DEFAULT_LIMIT, Cursor, Query
 
 
 class _ParameterError(ValueError):
@@ -42,23 +44,33 @@ class StartJob(BaseModel):
         return params
 
 
-class JobsQuery(BaseModel):
-    """Filters of `GET /jobs`."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    type: str | None = None
-    state: str | None = None
-    limit: int | None = Field(None, ge=1, le=100)
-    cursor: str | None = None
+# Written out for the OpenAPI document; tests check them against chalicelib.jobs.
+JobType = Literal["build", "site", "simulation", "comparison", "backup", "restore"]
+JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+MAX_JOBS_PAGE = 100
+MAX_KPI_DAYS = 366
 
 
-class KpisQuery(BaseModel):
-    """The window of `GET /ops/kpis`."""
+class JobsQuery(Query):
+    """Query of `GET /jobs`: filters, page size and where the page starts."""
 
-    model_config = ConfigDict(defer_build=True)
+    type: JobType | None = Field(None, description="only jobs of this type")
+    state: JobState | None = Field(None, description="only jobs in this state")
+    limit: int = Field(
+        DEFAULT_LIMIT, ge=1, le=MAX_JOBS_PAGE, description="jobs per page, at most"
+    )
+    cursor: Cursor | None = None
 
-    days: int | None = Field(None, ge=1, le=366)
+
+class KpisQuery(Query):
+    """Query of `GET /ops/kpis`: the window, in days back from now."""
+
+    days: int = Field(
+        DEFAULT_WINDOW_DAYS,
+        ge=1,
+        le=MAX_KPI_DAYS,
+        description=f"the last this many days (1 to {MAX_KPI_DAYS})",
+    )
 
 
 class JobPath(BaseModel):

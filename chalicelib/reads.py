@@ -2,20 +2,35 @@
 
 A build reference (`active` or an id) resolves to a build; answers under a
 published build never change, so they are kept in a per-process cache and
-served from it without touching the rate limit or the database.
+served from it without touching the rate limit or the database. Their ETag is
+derived from what names them (release, build, query), not from their body, so
+a conditional GET for one is answered 304 before the rate limit, the database
+or the computation, in any process, warm or cold.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from chalice import Response
+
 from chalicelib import builds, ratelimits
-from chalicelib.api import IMMUTABLE, SHORT, ImmutableCache
+from chalicelib.api import (
+    IMMUTABLE,
+    SHORT,
+    ImmutableCache,
+    etag_matches,
+    json_response,
+    not_modified,
+)
 from chalicelib.errors import BuildNotPublished
 from chalicelib.models import BuildRecord
+from chalicelib.release import current_release
 from chalicelib.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -79,6 +94,28 @@ def current_limit() -> ratelimits.Limit:
     return ratelimits.Limit.from_settings(get_settings())
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A build-scoped answer: its body, or None when the client's copy is current.
+
+    `etag` is set for answers under a published build (see `answer_etag`).
+    """
+
+    body: dict | None
+    etag: str | None = None
+
+
+def answer_etag(build_id: str, key: Hashable) -> str:
+    """The strong ETag of an immutable answer, known before it is computed.
+
+    The same release, build and query give the same bytes; the cursor secret is
+    in the key because it signs the answer's `next_cursor`.
+    """
+    secret = get_settings().cursor_secret.encode()
+    named = f"{current_release()}\0{build_id}\0{key!r}".encode()
+    return '"' + hmac.new(secret, named, hashlib.sha256).hexdigest()[:32] + '"'
+
+
 def answer(
     resolved: Resolved,
     key: Hashable,
@@ -86,16 +123,22 @@ def answer(
     *,
     kind: str | None = None,
     client: str | None = None,
-) -> dict:
-    """The answer for `key`, from the cache when immutable, else computed.
+    if_none_match: str | None = None,
+) -> Answer:
+    """The answer for `key`: not modified, from the cache when immutable, or computed.
 
-    `kind` names a rate-limited query; the limit applies only to computed answers.
+    `kind` names a rate-limited query; the limit applies only to computed
+    answers, never to a 304 or a cached answer.
     """
     cache_key = (resolved.build_id, key)
+    etag = None
     if resolved.immutable:
+        etag = answer_etag(resolved.build_id, key)
+        if if_none_match and etag_matches(if_none_match, etag):
+            return Answer(None, etag)
         cached = ANSWERS.get(cache_key)
         if cached is not None:
-            return cached
+            return Answer(cached, etag)
     if kind is not None:
         secret = get_settings().cursor_secret
         bucket = ratelimits.client_key(client, secret)
@@ -103,4 +146,12 @@ def answer(
     body = compute()
     if resolved.immutable:
         ANSWERS.put(cache_key, body, size=size_of(body))
-    return body
+    return Answer(body, etag)
+
+
+def respond(found: Answer, cache: str) -> Response:
+    """The HTTP reply of an answer: a 304, or the JSON body with its ETag."""
+    if found.body is None:
+        return not_modified(found.etag or "", cache)
+    headers = {"ETag": found.etag} if found.etag else None
+    return json_response(found.body, cache=cache, headers=headers)

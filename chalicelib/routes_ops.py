@@ -22,15 +22,20 @@ from chalicelib import (
     launchers,
     openapi,
     ops_schemas,
-    params,
     runner,
+    schemas,
 )
-from chalicelib.api import handles_errors, json_response, parse_body, parse_path
+from chalicelib.api import (
+    handles_errors,
+    json_response,
+    parse_body,
+    parse_path,
+    parse_query,
+)
 from chalicelib.errors import BadRequest
 from chalicelib.models import BuildRecord, JobRecord
 
 blueprint = Blueprint(__name__)
-MAX_JOBS = 100
 NO_STORE = "no-store"
 
 
@@ -72,10 +77,8 @@ def _view(job: JobRecord, role: str | None) -> dict:
     return view
 
 
-def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
-    if value is None or value in allowed:
-        return value
-    raise BadRequest(f"{name} must be one of {', '.join(allowed)}", name)
+def _query(model):
+    return parse_query(model, blueprint.current_request.query_params)
 
 
 _document(
@@ -89,15 +92,16 @@ _document(
 @handles_errors
 def list_jobs() -> Response:
     """Jobs newest first: `type`, `state`, `limit` and `cursor` narrow the page."""
-    query = blueprint.current_request.query_params or {}
-    job_type = _choice("type", query.get("type"), jobs.JOB_TYPES)
-    state = _choice("state", query.get("state"), jobs.STATES)
-    limit = params.limit(query.get("limit"), MAX_JOBS)
-    scope = f"jobs|{job_type}|{state}"
+    query = _query(ops_schemas.JobsQuery)
+    scope = f"jobs|{query.type}|{query.state}"
     before = None
-    if query.get("cursor"):
-        before = cursors.decode(query["cursor"], scope).get("before")
-    page, after = jobs.list_jobs(limit, before, job_type, state)
+    if query.cursor is not None:
+        before = cursors.decode(query.cursor, scope).get("before")
+        if not isinstance(before, str):
+            raise BadRequest("cursor is not valid for this query", "cursor")
+    page, after = jobs.list_jobs(
+        query.limit, before, query.type, query.state, max_pages=jobs.MAX_JOB_PAGES
+    )
     cursor = cursors.encode({"before": after}, scope) if after else None
     role = apikeys.role_of(_headers())
     body = {"jobs": [_view(job, role) for job in page], "next_cursor": cursor}
@@ -106,7 +110,7 @@ def list_jobs() -> Response:
 
 _document(
     "get", "/jobs/{job_id}", "getJob", "One job with every attempt",
-    response="JobView", path_model=ops_schemas.JobPath,
+    response="JobView", path_model=ops_schemas.JobPath, query=schemas.EmptyQuery,
     errors=(400, 401, 404, 405), extra=openapi.OPTIONAL_KEY,
 )  # fmt: skip
 
@@ -116,6 +120,7 @@ _document(
 def get_job(job_id: str) -> Response:
     """One job with every attempt."""
     parse_path(ops_schemas.JobPath, job_id=job_id)
+    _query(schemas.EmptyQuery)
     role = apikeys.role_of(_headers())
     return json_response(_view(jobs.get_job(job_id), role), cache=NO_STORE)
 
@@ -184,7 +189,7 @@ def retry_job(job_id: str) -> Response:
 
 _document(
     "get", "/ops/kpis", "getKpis", "Job KPIs per type over the last `days`",
-    response="Kpis", query=ops_schemas.KpisQuery,
+    response="Kpis", query=ops_schemas.KpisQuery, errors=(400, 405),
 )  # fmt: skip
 
 
@@ -192,11 +197,8 @@ _document(
 @handles_errors
 def get_kpis() -> Response:
     """Start-up success, error rate and duration p50/p95 per job type."""
-    query = blueprint.current_request.query_params or {}
-    days = query.get("days", str(kpis.DEFAULT_WINDOW_DAYS))
-    if not days.isdigit() or not 1 <= int(days) <= 366:
-        raise BadRequest("days must be a whole number from 1 to 366", "days")
-    return json_response(kpis.recent(int(days)), cache=NO_STORE)
+    query = _query(ops_schemas.KpisQuery)
+    return json_response(kpis.recent(query.days), cache=NO_STORE)
 
 
 def _build_summary(build_id: str | None) -> dict | None:
@@ -222,7 +224,7 @@ def _summary(record: BuildRecord) -> dict:
 
 _document(
     "get", "/ops/builds", "getOpsBuilds", "The active build and the previous one",
-    response="OpsBuilds", errors=(405,),
+    response="OpsBuilds", query=schemas.EmptyQuery, errors=(400, 405),
 )  # fmt: skip
 
 
@@ -230,6 +232,7 @@ _document(
 @handles_errors
 def active_builds() -> Response:
     """The active build and the previous one (the rollback target)."""
+    _query(schemas.EmptyQuery)
     pointer = builds.get_pointer()
     body = {
         "active": _build_summary(pointer.active_build_id if pointer else None),

@@ -39,3 +39,23 @@ def launcher(settings):
     launchers.use(None)
     for job in jobs.live_jobs():  # leave nothing for a later sweep to pick up
         jobs.cancel(job.job_id, "test ended")
+
+
+@pytest.fixture
+def dynamodb_requests(monkeypatch) -> list[tuple[str, dict]]:
+    """Every DynamoDB request the process sends during a test, still sent.
+
+    For proving what a request reads (which index, how many pages), not for
+    changing it: the real connection answers each one.
+    """
+    from pynamodb.connection.base import Connection
+
+    sent: list[tuple[str, dict]] = []
+    real = Connection.dispatch
+
+    def recording(self, operation_name, operation_kwargs):
+        sent.append((operation_name, dict(operation_kwargs)))
+        return real(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", recording)
+    return sent

@@ -15,7 +15,8 @@ from urllib.parse import quote
 import pytest
 
 from batch_jobs import publish
-from chalicelib import builds, queries, reads
+from chalicelib import builds, queries, reads, sectors
+from chalicelib.models import SystemItem
 
 pytestmark = pytest.mark.integration
 SYSTEMS = 640
@@ -277,3 +278,42 @@ def test_a_cursor_cannot_be_moved_to_another_query(client):
     )
     assert moved.status_code == 400
     assert json.loads(moved.body)["error"]["parameter"] == "cursor"
+
+
+def test_a_near_request_reads_only_the_sectors_its_sphere_touches(
+    client, world, dynamodb_requests
+):
+    centre, radius = (3.0, -4.0, 5.0), 12.0
+    calls = dynamodb_requests
+    path = f"/builds/{BUILD_ID}/systems?near=3,-4,5&radius=12&limit=1000"
+    response = client.http.get(path)
+    assert response.status_code == 200
+    systems_table = SystemItem.Meta.table_name
+    reads_of_systems = [
+        (name, kwargs)
+        for name, kwargs in calls
+        if kwargs.get("TableName") == systems_table
+        or systems_table in kwargs.get("RequestItems", {})
+    ]
+    # Only queries of the sector index: no scan, no query of a whole build.
+    assert {name for name, _ in reads_of_systems} == {"Query"}
+    assert {kw.get("IndexName") for _, kw in reads_of_systems} == {"by_sector"}
+    read = [
+        kw["ExpressionAttributeValues"][":0"]["S"]
+        for _, kw in reads_of_systems
+        if "ExclusiveStartKey" not in kw  # later pages of the same sector
+    ]
+    touched = [
+        sectors.sector_key(BUILD_ID, s)
+        for s in sectors.sectors_touching_sphere(centre, radius)
+    ]
+    assert sorted(read) == sorted(touched)  # each touched sector once
+    every = {sectors.sector_of(s["x_pc"], s["y_pc"], s["z_pc"]) for s in world}
+    assert len(touched) < len(every) / 2
+    items = json.loads(response.body)["items"]
+    inside = sorted(
+        (math.dist(centre, (s["x_pc"], s["y_pc"], s["z_pc"])), s["system_id"])
+        for s in world
+        if math.dist(centre, (s["x_pc"], s["y_pc"], s["z_pc"])) <= radius
+    )
+    assert _ids(items) == [sid for _, sid in inside]
