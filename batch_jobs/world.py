@@ -230,6 +230,7 @@ def assemble_world(
     result = crossmatch.match_hosts(hosts, stars.match_columns(), index)
     _report_crossmatch(result, report)
     _report_hipparcos_reach(exo.table, stars, result, report)
+    _report_hipparcos_survey(exo.table, result, report)
     systems = [_with_solar_provenance(solar_system.sol_system())]
     systems.extend(stars.systems(exo, result))
     own = stars.sscore_only_systems(sscore)
@@ -1352,6 +1353,63 @@ def _report_hipparcos_reach(
         "crossmatch.hip_reach_unmatched",
         len(missed),
         "of those, planets whose host no star matched",
+        missed,
+    )
+
+
+# The Hipparcos Survey is complete to V = 7.3 + 1.1 |sin b| for every spectral
+# type (7.9 + 1.1 |sin b| for types earlier than G5): the Survey's definition in
+# ESA 1997, The Hipparcos and Tycho Catalogues, SP-1200, vol. 1.
+SURVEY_V_BASE = 7.3
+SURVEY_V_SLOPE = 1.1
+
+
+def _report_hipparcos_survey(
+    table: Mapping, result: crossmatch.CrossmatchResult, quality
+) -> None:
+    """How many planets of hosts the Hipparcos Survey holds found exactly one star.
+
+    A host with a position and V at most 7.3 + 1.1 |sin b| lies within the
+    Survey's completeness limit, so Hipparcos observed it: its planets must be
+    matched, unambiguously, to one star of the world.
+    """
+    ra = np.asarray(table["ra"], dtype=np.float64)
+    dec = np.asarray(table["dec"], dtype=np.float64)
+    vmag = np.asarray(table["sy_vmag"], dtype=np.float64)
+    sin_b = np.abs(astrometry.galactic_xyz(ra, dec, np.ones_like(ra))[:, 2])
+    with np.errstate(invalid="ignore"):
+        bright = vmag <= SURVEY_V_BASE + SURVEY_V_SLOPE * sin_b
+    within = matched = 0
+    missed: list[str] = []
+    for planet, host in zip(
+        np.asarray(table["pl_name"], dtype=object)[bright],
+        np.asarray(table["hostname"], dtype=object)[bright],
+        strict=True,
+    ):
+        within += 1
+        match = result.matches.get(host)
+        if match is not None and match.star is not None and not match.ambiguous:
+            matched += 1
+        else:
+            missed.append(f"{planet} ({host})")
+    quality.add(
+        "crossmatch.hip_survey_planets",
+        within,
+        "planets whose host is brighter than the Hipparcos Survey's completeness "
+        "limit, V <= 7.3 + 1.1 |sin b|",
+    )
+    quality.add(
+        "crossmatch.hip_survey_matched",
+        matched,
+        "of those, planets whose host was matched to exactly one star",
+    )
+    quality.rules["crossmatch.hip_survey_matched"]["share"] = (
+        round(matched / within, 4) if within else None
+    )
+    quality.add(
+        "crossmatch.hip_survey_unmatched",
+        len(missed),
+        "of those, planets whose host no star or more than one star matched",
         missed,
     )
 

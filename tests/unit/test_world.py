@@ -671,6 +671,19 @@ def test_real_planets_within_hipparcos_reach_find_their_own_star(real_world):
     assert matched["count"] + other + missed == within
 
 
+@pytest.mark.realdata
+def test_real_planets_of_hosts_the_hipparcos_survey_holds_find_one_star(real_world):
+    # 570 planets of the 2024 table have hosts within the Survey's completeness
+    # limit; two (HD 10442 b, HD 5583 b) find no star.
+    report = real_world.quality
+    within = report["crossmatch.hip_survey_planets"]["count"]
+    matched = report["crossmatch.hip_survey_matched"]
+    assert within >= 500
+    assert matched["share"] >= 0.98
+    missed = report["crossmatch.hip_survey_unmatched"]["count"]
+    assert matched["count"] + missed == within
+
+
 def test_the_hip_name_column_is_read_when_the_table_has_one(tmp_path, sample_paths):
     from batch_jobs import catalog
 
