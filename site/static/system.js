@@ -117,7 +117,7 @@ function planetBadge(planet) {
   return node('span', { class: 'badge badge-known' }, 'Known');
 }
 
-/** "Assumed: inclination 0, ..." for an orbit's assumed elements, or null. */
+/** "Orbit drawn with assumed inclination 0, ..." for an orbit, or null. */
 function assumedNote(orbit) {
   if (!orbit || orbit.assumed.length === 0) return null;
   const names = orbit.assumed.map((key) => ASSUMED_LABELS[key] || key);
