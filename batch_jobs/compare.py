@@ -19,7 +19,6 @@ lists, None against a value) when it is not equal. Sample lists are capped at
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
 import json
@@ -28,9 +27,9 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-import jinja2
 import numpy as np
 
+from batch_jobs import templates
 from batch_jobs.world import assemble_world
 from chalicelib.errors import SourceFormatError
 
@@ -38,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 REPORT_FORMAT = "local-bubble/build-comparison/1"
 SAMPLE_LIMIT = 200
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "site" / "templates"
 TEMPLATE = "comparison.html.j2"
 
 DEFAULT_TOLERANCE = (1e-9, 0.0)
@@ -513,20 +511,6 @@ def _floats(values: np.ndarray) -> list[float | None]:
 _PLOT = {"width": 560, "height": 220, "left": 56, "right": 28, "top": 12, "bottom": 40}
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    """The one Jinja environment of the comparison page: escaped and strict."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["value"] = _display
-    return environment
-
-
 def render_html(report: Mapping) -> str:
     """Render a comparison report as one self-contained HTML page.
 
@@ -537,8 +521,7 @@ def render_html(report: Mapping) -> str:
     figures = {
         name: histogram_figure(dist) for name, dist in report["distributions"].items()
     }
-    template = _environment().get_template(TEMPLATE)
-    return template.render(report=report, figures=figures)
+    return templates.render_page(TEMPLATE, {"report": report, "figures": figures})
 
 
 def histogram_figure(distribution: Mapping) -> dict:
@@ -611,18 +594,3 @@ def _tick(value: float) -> str:
 def _count(value: float) -> str:
     """An axis count, without decimals."""
     return f"{round(value):,}"
-
-
-def _display(value: object) -> str:
-    """A report value as short text: numbers to 6 digits, the rest as JSON."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)

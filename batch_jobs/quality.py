@@ -15,15 +15,14 @@ never published). `render_html` turns a report into its page.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-import jinja2
 import numpy as np
 
+from batch_jobs import templates
 from batch_jobs.catalog import NO_ID
 from chalicelib.errors import ConfigurationError
 
@@ -606,20 +605,7 @@ def judge(report: dict[str, dict], limits: Mapping[str, float]) -> list[str]:
 
 # The page -------------------------------------------------------------------
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "site" / "templates"
 TEMPLATE = "quality_report.html.j2"
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    """The Jinja environment of the quality page: autoescaped and strict."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def render_html(report: Mapping[str, dict], build_id: str, failures: list[str]) -> str:
@@ -639,5 +625,5 @@ def render_html(report: Mapping[str, dict], build_id: str, failures: list[str]) 
         }
         for name, entry in sorted(report.items())
     ]
-    template = _environment().get_template(TEMPLATE)
-    return template.render(build_id=build_id, rules=rules, failures=failures)
+    context = {"build_id": build_id, "rules": rules, "failures": failures}
+    return templates.render_page(TEMPLATE, context)

@@ -22,16 +22,17 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import jinja2
 
-from batch_jobs import site_data
+from batch_jobs import site_data, templates
 from batch_jobs.build_pages import PublishedBuild
-from batch_jobs.compare import _display as display_value
 from batch_jobs.compare import histogram_figure
-from chalicelib.errors import LocalBubbleError
+
+# The site's errors live with the template environment; callers import them here.
+from batch_jobs.templates import SiteBuildError
+from batch_jobs.templates import SiteTemplateError as SiteTemplateError
 
 logger = logging.getLogger(__name__)
 
@@ -76,18 +77,6 @@ THREE_FILES = (
         "three/addons/controls/OrbitControls.js",
     ),
 )
-
-
-class SiteBuildError(LocalBubbleError):
-    """The static site cannot be built; nothing in the output folder changed."""
-
-    code = "site_build_error"
-
-
-class SiteTemplateError(SiteBuildError):
-    """A template is missing, malformed, or uses a variable it was not given."""
-
-    code = "site_template_error"
 
 
 class SiteAssetMissingError(SiteBuildError):
@@ -137,11 +126,13 @@ def build_site(
             # A warning while rendering is a bug in a template or its data: stop.
             warnings.simplefilter("error")
             try:
+                # One environment for every page of the build (batch_jobs.templates).
+                env = templates.environment(Path(site_dir) / "templates")
                 _assemble(
-                    staging, Path(site_dir), vendor, build_id, api_url, tile,
-                    tile_ids, layers,
+                    staging, Path(site_dir), env, vendor, build_id, api_url,
+                    tile, tile_ids, layers,
                 )  # fmt: skip
-                _render_builds(staging, Path(site_dir), list(builds))
+                _render_builds(staging, Path(site_dir), env, list(builds))
             except Warning as warning:
                 raise SiteBuildError(
                     f"site build stopped on a warning: {type(warning).__name__}: "
@@ -156,38 +147,6 @@ def build_site(
         "site built: build_id=%s stars=%d out_dir=%s", build_id, len(tile_ids), out_dir
     )
     return out_dir / "index.html"
-
-
-def template_environment(templates_dir: Path) -> jinja2.Environment:
-    """The one strict Jinja environment: autoescaped, unknown names are errors."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["value"] = display_value
-    return env
-
-
-def render_template(
-    env: jinja2.Environment, name: str, context: dict[str, object]
-) -> str:
-    """Render one template, turning any Jinja failure into a `SiteTemplateError`."""
-    try:
-        return env.get_template(name).render(context)
-    except jinja2.TemplateNotFound as exc:
-        raise SiteTemplateError(
-            f"template {exc.name!r} not found under {_search_path(env)}"
-        ) from exc
-    except jinja2.TemplateSyntaxError as exc:
-        where = f"{exc.filename or exc.name}, line {exc.lineno}"
-        raise SiteTemplateError(f"{where}: {exc.message}") from exc
-    except jinja2.TemplateError as exc:
-        where = _template_location(exc.__traceback__) or name
-        raise SiteTemplateError(f"{where}: {exc}") from exc
 
 
 def hashed_name(name: str, content: bytes) -> str:
@@ -249,6 +208,7 @@ def _vendor_sources(node_modules: Path) -> list[tuple[VendorFile, Path]]:
 def _assemble(
     root: Path,
     site_dir: Path,
+    env: jinja2.Environment,
     vendor: list[tuple[VendorFile, Path]],
     build_id: str,
     api_url: str,
@@ -285,11 +245,10 @@ def _assemble(
             for name, file in site_data.LAYER_FILES.items()
         },
     }
-    env = template_environment(site_dir / "templates")
-    page = render_template(env, PAGE_TEMPLATE, context)
+    page = templates.render(env, PAGE_TEMPLATE, context)
     (root / "index.html").write_text(page, encoding="utf-8")
     document = _read_openapi(site_dir / OPENAPI_COPY)
-    api_page = render_template(
+    api_page = templates.render(
         env, API_TEMPLATE, {**context, "api": api_reference(document)}
     )
     (root / "api.html").write_text(api_page, encoding="utf-8")
@@ -382,17 +341,18 @@ def _render_status(
         for name in STATUS_ASSETS
     }
     context = {"api_url": api_url, "assets": assets, "poll_ms": STATUS_POLL_MS}
-    page = render_template(env, STATUS_TEMPLATE, context)
+    page = templates.render(env, STATUS_TEMPLATE, context)
     (root / "status.html").write_text(page, encoding="utf-8")
 
 
-def _render_builds(root: Path, site_dir: Path, builds: list[PublishedBuild]) -> None:
+def _render_builds(
+    root: Path, site_dir: Path, env: jinja2.Environment, builds: list[PublishedBuild]
+) -> None:
     """Write `builds/index.html` and, per published build, its folder of pages."""
-    env = template_environment(site_dir / "templates")
     css = _publish(site_dir / "static" / PAGES_ASSET, root / "static")
     folder = root / "builds"
     folder.mkdir()
-    index = render_template(
+    index = templates.render(
         env,
         BUILDS_INDEX_TEMPLATE,
         {"builds": builds, "css": "." + css, "root": "../"},
@@ -419,7 +379,7 @@ def _render_build(
             name: histogram_figure(dist)
             for name, dist in comparison["distributions"].items()
         }
-        report = render_template(
+        report = templates.render(
             env, COMPARISON_TEMPLATE, {"report": comparison, "figures": figures}
         )
         (page_dir / "comparison.html").write_text(report, encoding="utf-8")
@@ -435,7 +395,7 @@ def _render_build(
         "css": "../." + css,
         "root": "../../",
     }
-    page = render_template(env, BUILD_TEMPLATE, context)
+    page = templates.render(env, BUILD_TEMPLATE, context)
     (page_dir / "index.html").write_text(page, encoding="utf-8")
 
 
@@ -518,21 +478,3 @@ def _replace_dir(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(trash, ignore_errors=True)
     else:
         staging.rename(out_dir)
-
-
-def _template_location(tb: TracebackType | None) -> str | None:
-    """`index.html.j2, line 12` for the innermost template frame of a traceback."""
-    where = None
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2"):
-            where = f"{Path(filename).name}, line {tb.tb_lineno}"
-        tb = tb.tb_next
-    return where
-
-
-def _search_path(env: jinja2.Environment) -> str:
-    """The template folders of `env`, for error messages."""
-    loader = env.loader
-    paths = getattr(loader, "searchpath", None)
-    return ", ".join(str(p) for p in paths) if paths else repr(loader)

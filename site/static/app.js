@@ -314,6 +314,8 @@ class SystemPanel {
     this.onClose = () => {};
     this.onShowOnMap = () => {};
     this.returnFocus = null;
+    // The open system's orbit drawing (system.js OrbitView), or null.
+    this.systemView = null;
     closeButton.addEventListener('click', () => this.close());
     root.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.close();
@@ -321,6 +323,7 @@ class SystemPanel {
   }
 
   open(title) {
+    this.systemView = null;
     if (this.root.hidden) this.returnFocus = document.activeElement;
     this.root.hidden = false;
     this.content.replaceChildren(
@@ -362,7 +365,7 @@ class SystemPanel {
     );
     import('local-bubble/system')
       .then(({ renderSystemView }) => {
-        if (details.isConnected) renderSystemView(details, system);
+        if (details.isConnected) this.systemView = renderSystemView(details, system);
       })
       .catch((error) => console.warn('system view unavailable:', error));
   }
@@ -384,6 +387,7 @@ class SystemPanel {
     if (this.root.hidden) return;
     this.root.hidden = true;
     this.content.replaceChildren();
+    this.systemView = null;
     this.onClose();
     if (this.returnFocus && this.returnFocus.isConnected) this.returnFocus.focus();
     this.returnFocus = null;
@@ -1426,8 +1430,8 @@ function startMap(config) {
   }).catch((error) => {
     showMapMessage(`The star map could not be loaded: ${error.message}`, 'error');
   });
-  // For the browser console and the benchmarks: the running map.
-  window.localBubble = { map, controls };
+  // For the browser console, the tests and the benchmarks: the running map.
+  window.localBubble = { ...window.localBubble, map, controls };
   return map;
 }
 
@@ -1441,6 +1445,8 @@ function main() {
     document.getElementById('system-content'),
     document.getElementById('panel-close'),
   );
+  // The system panel too (its orbit drawing, for the tests), with or without a map.
+  window.localBubble = { ...window.localBubble, panel };
   let current = null;
 
   async function openSystem(systemId, { name = '', fly = false } = {}) {

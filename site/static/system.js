@@ -6,10 +6,14 @@
  * The API's system record may carry `provenance: {field: {source, rule}}` on the
  * system and on each planet; a planet may carry `derived: {field: rule}` for a
  * value filled by a rule. Both are shown where present and simply left out
- * where absent. Orbits come from each planet's Keplerian elements: semi-major
- * axis, eccentricity and period always; argument of periapsis, longitude of the
- * node, inclination and mean anomaly when the record has them (otherwise a
- * fixed orientation derived from the planet's name, and the drawing says so).
+ * where absent. Orbits come from each planet's Keplerian elements and follow
+ * the API's `/orbits` route (chalicelib/routes_sim.py `planet_position`, the
+ * orbit kernel's method): semi-major axis and period always; eccentricity,
+ * inclination, argument of periapsis, longitude of the node and either the time
+ * of periapsis `t_peri_jd` or a mean anomaly at `anomaly_epoch_jd` when the
+ * record has them. What a record lacks takes the API's assumed value (e, angles
+ * and mean anomaly 0 at J2000), is listed per planet, and the caption says so.
+ * The drawing starts at the current date and runs forward from there.
  */
 
 // Kopparapu et al. 2014, 1 Earth mass: the same edges as chalicelib/habitable.py.
@@ -19,6 +23,26 @@ const TWO_PI = 2 * Math.PI;
 const VIEW_SIZE = 320;
 // The innermost drawn orbit takes this long to go round once on screen.
 const FASTEST_ORBIT_S = 6;
+const MS_PER_DAY = 86400000;
+const UNIX_EPOCH_JD = 2440587.5;
+const J2000_JD = 2451545.0;
+// The values the API takes for elements a record lacks (routes_sim.ASSUMED),
+// and how the view names them.
+const ASSUMED = {
+  inc_rad: 0,
+  arg_peri_rad: 0,
+  long_node_rad: 0,
+  mean_anomaly_rad: 0,
+  anomaly_epoch_jd: J2000_JD,
+};
+const ASSUMED_LABELS = {
+  anomaly_epoch_jd: 'anomaly epoch J2000',
+  arg_peri_rad: 'argument of periapsis 0',
+  eccentricity: 'eccentricity 0',
+  inc_rad: 'inclination 0',
+  long_node_rad: 'longitude of the node 0',
+  mean_anomaly_rad: 'mean anomaly 0',
+};
 
 const STAR_FIELDS = [
   ['dist_pc', 'Distance', (v) => `${sig(v)} pc (${sig(v * 3.26156)} ly)`],
@@ -93,18 +117,28 @@ function planetBadge(planet) {
   return node('span', { class: 'badge badge-known' }, 'Known');
 }
 
-function planetItem(planet, colour) {
+/** "Orbit drawn with assumed inclination 0, ..." for an orbit, or null. */
+function assumedNote(orbit) {
+  if (!orbit || orbit.assumed.length === 0) return null;
+  const names = orbit.assumed.map((key) => ASSUMED_LABELS[key] || key);
+  return node('p', { class: 'panel-note planet-assumed', 'data-testid': 'planet-assumed' },
+    `Orbit drawn with assumed ${names.join(', ')}.`);
+}
+
+function planetItem(planet, colour, orbit) {
   const swatch = node('span', { class: 'orbit-swatch', 'aria-hidden': 'true' });
   swatch.style.background = colour;
   return node('li', {
     class: planet.inferred ? 'planet planet-inferred' : 'planet planet-known',
     'data-kind': planet.inferred ? 'inferred' : 'known',
+    'data-assumed': orbit ? orbit.assumed.join(' ') : '',
   },
   node('div', { class: 'planet-head' }, swatch,
     node('span', { class: 'planet-name' }, String(planet.name || 'Unnamed planet')),
     planetBadge(planet),
     planet.in_hz === true ? node('span', { class: 'badge badge-hz' }, 'In the habitable zone') : null),
-  factRows(planet, PLANET_FIELDS));
+  factRows(planet, PLANET_FIELDS),
+  assumedNote(orbit));
 }
 
 /** The habitable zone's edges in AU and where they came from, or null. */
@@ -139,47 +173,79 @@ export function eccentricAnomaly(meanAnomaly, e) {
   return E;
 }
 
-/** A stable angle in [0, 2 pi) from a name, for orbits without an orientation. */
-function nameAngle(name, salt) {
-  let h = 2166136261 ^ salt;
-  for (const ch of String(name)) h = Math.imul(h ^ ch.codePointAt(0), 16777619);
-  return ((h >>> 0) / 4294967296) * TWO_PI;
+/** The Julian date of a time in milliseconds since 1970 (UTC), now by default. */
+export function julianDate(ms = Date.now()) {
+  return UNIX_EPOCH_JD + ms / MS_PER_DAY;
 }
 
-/** The planet's orbit as elements the drawing needs, or null when it has no orbit. */
+/** The ISO calendar date (UTC) of a Julian date. */
+function isoDate(jd) {
+  return new Date((jd - UNIX_EPOCH_JD) * MS_PER_DAY).toISOString().slice(0, 10);
+}
+
+/**
+ * The planet's orbit as the drawing needs it, or null when it has no drawable
+ * orbit. Elements the record lacks take the API's assumed values, and
+ * `assumed` names them in the API's order (sorted, then eccentricity).
+ */
 export function orbitOf(planet) {
   const a = planet.semi_major_axis_au;
   const period = planet.period_days;
   if (!isNumber(a) || a <= 0 || !isNumber(period) || period <= 0) return null;
-  const e = isNumber(planet.eccentricity) && planet.eccentricity >= 0
-    && planet.eccentricity < 1 ? planet.eccentricity : 0;
-  const oriented = isNumber(planet.arg_peri_rad);
+  const given = planet.eccentricity;
+  if (given !== null && given !== undefined && !(isNumber(given) && given >= 0 && given < 1)) {
+    return null; // not a bound orbit: nothing to draw (the API refuses it too)
+  }
+  // A time of periapsis fixes the phase; otherwise a mean anomaly at an epoch does.
+  const byPeriapsis = isNumber(planet.t_peri_jd);
+  const keys = Object.keys(ASSUMED).filter((key) => !byPeriapsis
+    || (key !== 'mean_anomaly_rad' && key !== 'anomaly_epoch_jd'));
+  const elements = {};
+  const assumed = [];
+  for (const key of keys) {
+    const value = planet[key];
+    if (isNumber(value)) elements[key] = value;
+    else {
+      elements[key] = ASSUMED[key];
+      assumed.push(key);
+    }
+  }
+  assumed.sort();
+  if (!isNumber(given)) assumed.push('eccentricity');
   return {
     a,
-    e,
+    e: isNumber(given) ? given : 0,
     period,
-    inc: isNumber(planet.inc_rad) ? planet.inc_rad : 0,
-    argPeri: oriented ? planet.arg_peri_rad : nameAngle(planet.name, 1),
-    node: isNumber(planet.long_node_rad) ? planet.long_node_rad : 0,
-    meanAnomaly0: isNumber(planet.mean_anomaly_rad)
-      ? planet.mean_anomaly_rad : nameAngle(planet.name, 2),
-    oriented,
+    inc: elements.inc_rad,
+    argPeri: elements.arg_peri_rad,
+    node: elements.long_node_rad,
+    refEpoch: byPeriapsis ? planet.t_peri_jd : elements.anomaly_epoch_jd,
+    meanAnomaly0: byPeriapsis ? 0 : elements.mean_anomaly_rad,
+    assumed,
   };
 }
 
-/** Position (AU, seen from above the orbital reference plane) after `days`. */
-export function orbitPosition(orbit, days) {
-  const M = orbit.meanAnomaly0 + (TWO_PI * days) / orbit.period;
-  const E = eccentricAnomaly(M, orbit.e);
-  const xo = orbit.a * (Math.cos(E) - orbit.e);
-  const yo = orbit.a * Math.sqrt(1 - orbit.e * orbit.e) * Math.sin(E);
+/** Position [x, y, z] in AU in the host's frame at eccentric anomaly `E`. */
+function pointAt(orbit, E) {
+  const { a, e } = orbit;
+  const xo = a * (Math.cos(E) - e);
+  const yo = a * Math.sqrt((1 - e) * (1 + e)) * Math.sin(E);
   const [cw, sw] = [Math.cos(orbit.argPeri), Math.sin(orbit.argPeri)];
   const [cn, sn] = [Math.cos(orbit.node), Math.sin(orbit.node)];
-  const ci = Math.cos(orbit.inc);
+  const [ci, si] = [Math.cos(orbit.inc), Math.sin(orbit.inc)];
   return [
     (cn * cw - sn * sw * ci) * xo - (cn * sw + sn * cw * ci) * yo,
     (sn * cw + cn * sw * ci) * xo - (sn * sw - cn * cw * ci) * yo,
+    sw * si * xo + cw * si * yo,
   ];
+}
+
+/** Position [x, y, z] in AU at a Julian date, as chalicelib/orbits.position_at. */
+export function orbitPosition(orbit, epochJd) {
+  const delta = epochJd - orbit.refEpoch;
+  // Python's % (a floored modulo): the phase is in [0, 1) before as after the epoch.
+  const phase = (((delta % orbit.period) + orbit.period) % orbit.period) / orbit.period;
+  return pointAt(orbit, eccentricAnomaly(orbit.meanAnomaly0 + TWO_PI * phase, orbit.e));
 }
 
 const KNOWN_COLOURS = ['#8cc3ff', '#b5f0a0', '#f7d07a', '#f59fb6', '#c6a8ff', '#7fe3d8'];
@@ -187,12 +253,14 @@ const INFERRED_COLOUR = '#b9a3ff';
 
 /** The orbit drawing: a square canvas, the star at its centre, radius on a sqrt scale. */
 class OrbitView {
-  constructor(canvas, orbits, zone) {
+  constructor(canvas, orbits, zone, readout) {
     this.canvas = canvas;
     this.orbits = orbits;
     this.zone = zone;
+    this.readout = readout;
     this.frames = 0;
-    this.days = 0;
+    // The planets start where they are today and run forward from there.
+    this.epochJd = julianDate();
     this.playing = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
     const reach = Math.max(
       ...orbits.map(({ orbit }) => orbit.a * (1 + orbit.e)),
@@ -230,10 +298,26 @@ class OrbitView {
     if (playing && !wasPlaying && this.daysPerSecond > 0) requestAnimationFrame(this.tick);
   }
 
+  /** Stop and draw the planets where they are at a Julian date. */
+  showEpoch(epochJd) {
+    if (!isNumber(epochJd)) throw new TypeError(`showEpoch needs a Julian date, not ${epochJd}`);
+    this.setPlaying(false);
+    this.epochJd = epochJd;
+    this.draw();
+  }
+
+  /** The drawn planets' positions at the shown epoch, in the API's /orbits shape. */
+  positions() {
+    return this.orbits.map(({ name, orbit }) => {
+      const [x, y, z] = orbitPosition(orbit, this.epochJd);
+      return { name, x_au: x, y_au: y, z_au: z, assumed: [...orbit.assumed] };
+    });
+  }
+
   frame(now) {
     // The panel replaced or closed: let the loop end with the canvas.
     if (!this.canvas.isConnected || !this.playing) return;
-    if (this.last !== null) this.days += ((now - this.last) / 1000) * this.daysPerSecond;
+    if (this.last !== null) this.epochJd += ((now - this.last) / 1000) * this.daysPerSecond;
     this.last = now;
     this.draw();
     requestAnimationFrame(this.tick);
@@ -261,11 +345,8 @@ class OrbitView {
     for (const { orbit, colour, inferred } of this.orbits) {
       g.beginPath();
       for (let i = 0; i <= 128; i += 1) {
-        // Sample by eccentric anomaly through the mean anomaly of each point.
-        const E = (TWO_PI * i) / 128;
-        const M = E - orbit.e * Math.sin(E);
-        const days = ((M - orbit.meanAnomaly0) / TWO_PI) * orbit.period;
-        const [sx, sy] = this.toScreen(orbitPosition(orbit, days));
+        // Evenly in eccentric anomaly: closer points near periapsis, where it bends most.
+        const [sx, sy] = this.toScreen(pointAt(orbit, (TWO_PI * i) / 128));
         if (i === 0) g.moveTo(sx, sy); else g.lineTo(sx, sy);
       }
       g.setLineDash(inferred ? [4, 4] : []);
@@ -274,7 +355,7 @@ class OrbitView {
       g.lineWidth = 1.2;
       g.stroke();
       g.globalAlpha = 1;
-      const [px, py] = this.toScreen(orbitPosition(orbit, this.days));
+      const [px, py] = this.toScreen(orbitPosition(orbit, this.epochJd));
       g.setLineDash([]);
       g.beginPath();
       g.arc(px, py, 3.5, 0, TWO_PI);
@@ -287,6 +368,11 @@ class OrbitView {
     g.fill();
     this.frames += 1;
     canvas.dataset.frames = String(this.frames);
+    canvas.dataset.epochJd = String(this.epochJd);
+    const date = isoDate(this.epochJd);
+    if (this.readout && this.readout.textContent !== `Shown at ${date}.`) {
+      this.readout.textContent = `Shown at ${date}.`;
+    }
   }
 }
 
@@ -310,8 +396,10 @@ export function renderSystemView(container, system) {
     const colour = planet.inferred
       ? INFERRED_COLOUR : KNOWN_COLOURS[(known++) % KNOWN_COLOURS.length];
     const orbit = orbitOf(planet);
-    if (orbit) drawn.push({ orbit, colour, inferred: Boolean(planet.inferred) });
-    return planetItem(planet, colour);
+    if (orbit) {
+      drawn.push({ name: planet.name, orbit, colour, inferred: Boolean(planet.inferred) });
+    }
+    return planetItem(planet, colour, orbit);
   });
   const view = node('section', { class: 'system-view', 'data-testid': 'system-view',
     'aria-label': 'System details' });
@@ -332,7 +420,8 @@ export function renderSystemView(container, system) {
       canvas.dataset.hzInnerAu = zone.inner.toFixed(4);
       canvas.dataset.hzOuterAu = zone.outer.toFixed(4);
     }
-    orbits = new OrbitView(canvas, drawn, zone);
+    const readout = node('span', { class: 'orbit-epoch', 'data-testid': 'orbit-epoch' });
+    orbits = new OrbitView(canvas, drawn, zone, readout);
     const toggle = node('button', { type: 'button', class: 'panel-action',
       'aria-pressed': String(orbits.playing) }, orbits.playing ? 'Pause orbits' : 'Play orbits');
     toggle.addEventListener('click', () => {
@@ -345,13 +434,16 @@ export function renderSystemView(container, system) {
       zone ? `Green ring: the habitable zone, ${sig(zone.inner)}\u2013${sig(zone.outer)} AU (${
         zone.source === 'api' ? 'from the API' : 'from the star\u2019s luminosity'}).` : '',
       drawn.some(({ inferred }) => inferred) ? 'Dashed: inferred planets.' : '',
-      drawn.some(({ orbit }) => !orbit.oriented)
-        ? 'Orbit orientations and phases are not in the data; they are drawn at fixed angles.' : '',
-      orbits.daysPerSecond > 0 ? `1 s shows ${sig(orbits.daysPerSecond)} days.` : '',
+      drawn.some(({ orbit }) => orbit.assumed.length)
+        ? 'Elements the catalogue lacks are assumed as the API\u2019s orbits route assumes them '
+          + '(eccentricity, inclination, periapsis and node 0; mean anomaly 0 at J2000); '
+          + 'each planet lists its own.' : '',
+      orbits.daysPerSecond > 0 ? `From today, 1 s shows ${sig(orbits.daysPerSecond)} days.` : '',
     ].filter(Boolean).join(' ');
     view.append(
       node('h3', { class: 'panel-section' }, 'Orbits'),
-      node('figure', { class: 'orbit-figure' }, canvas, node('figcaption', { class: 'panel-note' }, notes)),
+      node('figure', { class: 'orbit-figure' }, canvas,
+        node('figcaption', { class: 'panel-note' }, notes, ' ', readout)),
       toggle,
     );
   }

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from chalicelib import habitable
+from chalicelib import habitable, routes_sim
 from chalicelib.orbits import eccentric_anomaly
 from tests.browser import test_star_map as star_map
 from tests.browser.test_star_map import (
@@ -121,6 +125,7 @@ def test_habitable_zone_matches_the_api_rule(site: SitePage, live_site):
         assert float(orbits.get_attribute("data-hz-outer-au")) == pytest.approx(
             outer, abs=1e-4
         )
+    assert site.problems == []
 
 
 def test_kepler_solver_agrees_with_the_api_orbits(site: SitePage):
@@ -135,6 +140,115 @@ def test_kepler_solver_agrees_with_the_api_orbits(site: SitePage):
     for (m, e), value in zip(cases, solved, strict=True):
         assert value == pytest.approx(eccentric_anomaly(m, e), abs=1e-9)
         assert value - e * math.sin(value) == pytest.approx(m % math.tau, abs=1e-9)
+    assert site.problems == []
+
+
+def open_system(page: Page, query: str, system_id: str) -> None:
+    """Search for `query` and open the result for `system_id`."""
+    search = page.get_by_test_id("search-input")
+    search.fill(query)
+    search.press("Enter")
+    hit = page.locator(f'#search-results button[data-system-id="{system_id}"]')
+    expect(hit).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    hit.click()
+    expect(page.get_by_test_id("orbit-view")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+
+
+# The open system's orbit drawing, stopped at a Julian date: what it draws there.
+POSITIONS_AT = """(jd) => {
+  const view = window.localBubble.panel.systemView;
+  view.showEpoch(jd);
+  return view.positions();
+}"""
+
+
+def test_orbit_view_draws_the_planets_where_the_api_puts_them(
+    site: SitePage, live_site
+):
+    page = site.page
+    open_system(page, "Sun", "sol")
+    orbits = page.get_by_test_id("orbit-view")
+    # It opens at today's date (reduced motion: and stays there).
+    today_jd = 2_440_587.5 + time.time() / 86_400
+    assert float(orbits.get_attribute("data-epoch-jd")) == pytest.approx(
+        today_jd, abs=0.01
+    )
+    expect(page.get_by_test_id("orbit-epoch")).to_contain_text(
+        time.strftime("Shown at %Y-%m-%d", time.gmtime())
+    )
+
+    for epoch in (2_451_545.0, 2_461_041.5, 2_433_282.5):
+        drawn = page.evaluate(POSITIONS_AT, epoch)
+        answer = api_json(live_site, f"/builds/active/systems/sol/orbits?epoch={epoch}")
+        assert float(orbits.get_attribute("data-epoch-jd")) == epoch
+        expected = {p["name"]: p for p in answer["planets"]}
+        assert len(drawn) == len(expected) == 8
+        for planet in drawn:
+            want = expected[planet["name"]]
+            for axis in ("x_au", "y_au", "z_au"):
+                assert planet[axis] == pytest.approx(want[axis], abs=1e-9), (
+                    epoch, planet["name"], axis,
+                )  # fmt: skip
+            assert planet["assumed"] == want["assumed"]
+    # The catalogue gives the Sun's planets no angles: the view says what it assumed.
+    earth = page.get_by_test_id("planet-list").locator("li", has_text="Earth")
+    expect(earth.get_by_test_id("planet-assumed")).to_contain_text("inclination 0")
+    view = page.get_by_test_id("system-view")
+    expect(view).to_contain_text("mean anomaly 0 at J2000")
+    assert site.problems == []
+
+
+# Planets with every kind of element record the API reads.
+HAND_MADE_PLANETS = [
+    {"name": "circular", "semi_major_axis_au": 1.0, "period_days": 365.25},
+    {
+        "name": "by periapsis",
+        "semi_major_axis_au": 0.05,
+        "period_days": 3.1,
+        "eccentricity": 0.6,
+        "t_peri_jd": 2_460_000.3,
+        "inc_rad": 0.4,
+        "arg_peri_rad": 2.0,
+        "long_node_rad": -1.0,
+    },
+    {
+        "name": "by anomaly",
+        "semi_major_axis_au": 5.2,
+        "period_days": 4332.6,
+        "mean_anomaly_rad": 1.2,
+        "anomaly_epoch_jd": 2_455_000.0,
+        "inc_rad": 0.02,
+    },
+    {
+        "name": "eccentric",
+        "semi_major_axis_au": 0.3,
+        "period_days": 50.0,
+        "eccentricity": 0.95,
+        "mean_anomaly_rad": 5.5,
+    },
+]
+
+
+def test_client_orbits_follow_the_api_for_every_kind_of_element(site: SitePage):
+    epochs = [2_451_545.0, 2_461_000.25, 2_400_000.5]
+    seen = site.page.evaluate(
+        """async ([planets, epochs]) => {
+          const { orbitOf, orbitPosition } = await import('local-bubble/system');
+          return epochs.map((jd) => planets.map((planet) => {
+            const orbit = orbitOf(planet);
+            return { position: orbitPosition(orbit, jd), assumed: orbit.assumed };
+          }));
+        }""",
+        [HAND_MADE_PLANETS, epochs],
+    )
+    for epoch, row in zip(epochs, seen, strict=True):
+        for planet, got in zip(HAND_MADE_PLANETS, row, strict=True):
+            want = routes_sim.planet_position(planet, epoch)
+            assert got["position"] == pytest.approx(
+                [want["x_au"], want["y_au"], want["z_au"]], abs=1e-9
+            ), (epoch, planet["name"])
+            assert got["assumed"] == want["assumed"], planet["name"]
+    assert site.problems == []
 
 
 def test_inferred_planets_are_marked_with_their_model(site: SitePage, live_site):
@@ -300,3 +414,86 @@ def test_served_site_is_a_recorded_release_of_the_active_build(live_site):
         manifest = json.loads(reply.read())
     assert "index.html" in manifest["files"]
     assert any(Path(name).name.startswith("system.") for name in manifest["files"])
+
+
+@dataclass(frozen=True)
+class ComparedSite:
+    """Where the sample builds' pages are served, and the newer one's comparison."""
+
+    url: str
+    new_id: str
+    comparison: dict
+
+
+@pytest.fixture(scope="module")
+def compared_site(
+    compared_builds, settings, tmp_path_factory
+) -> Iterator[ComparedSite]:
+    """Build pages of the two compared sample builds, on a site of their own.
+
+    The live site renders before these builds exist, so its one build has no
+    comparison; this site holds only the pair's pages (and a one-star map, which
+    the build pages do not use), served on a port of its own. The newer sample
+    build was compared when it was built (with the active build) and again with
+    the older sample; its page shows the comparison `collect_builds` chose.
+    """
+    from batch_jobs.build_pages import collect_builds
+    from batch_jobs.site import STAR_RECORD, build_site
+    from chalicelib.storage import ObjectStore
+    from devenv import serving
+
+    pair = {compared_builds.old_id, compared_builds.new_id}
+    published = [
+        b
+        for b in collect_builds(ObjectStore(settings), settings.builds_bucket)
+        if b.build_id in pair
+    ]
+    out = tmp_path_factory.mktemp("compared-site") / "site"
+    build_site(
+        out,
+        build_id=compared_builds.new_id,
+        api_url=settings.api_url,
+        tile=STAR_RECORD.pack(0.0, 0.0, 0.0, 255, 244, 232, 180),
+        tile_ids=["sol"],
+        builds=published,
+    )
+    newer = next(b for b in published if b.build_id == compared_builds.new_id)
+    assert newer.comparison is not None
+    port = int(os.environ["LB_SITE_PORT"]) + 20
+    server = serving.start_site(port, out)
+    yield ComparedSite(f"http://127.0.0.1:{port}/", newer.build_id, newer.comparison)
+    serving.stop(server)
+
+
+def test_build_page_shows_the_comparison_of_two_real_builds(
+    chromium: Browser, compared_site: ComparedSite
+):
+    report = compared_site.comparison
+    old_id, new_id = report["old_id"], compared_site.new_id
+    planets = report["planets"]
+    summary = (
+        f"planets {planets['added']['count']:,} added, "
+        f"{planets['removed']['count']:,} removed, "
+        f"{planets['changed']['count']:,} changed"
+    )
+    with open_site(chromium, compared_site.url + "builds/index.html") as site_page:
+        page = site_page.page
+        rows = page.get_by_test_id("builds-table").locator("tbody tr")
+        expect(rows).to_have_count(2)
+        rows.filter(has_text=new_id).get_by_role("link").first.click()
+
+        comparison = page.get_by_test_id("build-comparison")
+        expect(comparison).to_contain_text(old_id)
+        expect(comparison).to_contain_text(summary)
+        bars = comparison.locator("svg[aria-label^='Bar chart'] rect")
+        assert bars.count() >= 4  # old and new bars for each count
+        histograms = comparison.locator("svg[aria-label$='histogram, old against new']")
+        assert histograms.count() >= 1
+        assert histograms.first.locator("rect").count() > 2
+        shot(page, "build-page-compared.png")
+
+        comparison.get_by_test_id("comparison-link").click()
+        expect(page).to_have_title(f"Build comparison: {old_id} → {new_id}")
+        expect(page.locator("svg rect").first).to_be_visible()
+        shot(page, "comparison-page.png")
+        assert site_page.problems == []

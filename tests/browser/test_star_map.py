@@ -8,6 +8,7 @@ site built from the real catalogues and the API over the same world.
 from __future__ import annotations
 
 import json
+import os
 import re
 import urllib.request
 from collections.abc import Iterator
@@ -26,10 +27,11 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.browser.conftest import ARTIFACTS, failure_screenshot
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 QUIET_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
@@ -67,14 +69,15 @@ COUNT_LIT_PIXELS = """(canvas) => {
 
 @dataclass
 class SitePage:
-    """A page on the live site, with every console error and page error seen."""
+    """A page on the live site, with every console error, warning and page error."""
 
     page: Page
     problems: list[str] = field(default_factory=list)
 
     def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.problems.append(f"console.error: {message.text}")
+        # Playwright names console.warn "warning"; both mean something went wrong.
+        if message.type in ("error", "warning"):
+            self.problems.append(f"console.{message.type}: {message.text}")
 
     def on_page_error(self, error: Error) -> None:
         self.problems.append(f"uncaught: {error}")
@@ -118,15 +121,28 @@ def chromium_without_webgl(playwright: Playwright) -> Iterator[Browser]:
 
 
 @contextmanager
-def open_site(browser: Browser, url: str) -> Iterator[SitePage]:
-    """Open the site in a fresh context, recording console and page errors."""
-    context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
+def open_site(
+    browser: Browser, url: str, *, reduced_motion: str = "reduce", **options: object
+) -> Iterator[SitePage]:
+    """Open the site in a fresh context, recording console and page problems.
+
+    `options` go to `Browser.new_context` (`has_touch=True`, say). When the body
+    of the `with` fails, the page is kept as a screenshot in test-artifacts/.
+    """
+    context = browser.new_context(
+        viewport=VIEWPORT, reduced_motion=reduced_motion, **options
+    )
     try:
         site_page = SitePage(context.new_page())
         site_page.page.on("console", site_page.on_console)
         site_page.page.on("pageerror", site_page.on_page_error)
         site_page.page.goto(url)
-        yield site_page
+        try:
+            yield site_page
+        except BaseException:
+            test = os.environ.get("PYTEST_CURRENT_TEST", "browser-test")
+            failure_screenshot(site_page.page, test.split(" ")[0].split("::")[-1])
+            raise
     finally:
         context.close()
 
@@ -343,13 +359,10 @@ def test_highlight_toggles_change_what_is_drawn(site: SitePage):
 
 
 def test_search_flies_the_camera_to_the_star(chromium: Browser, live_site):
-    context = chromium.new_context(viewport=VIEWPORT, reduced_motion="no-preference")
-    try:
-        page = context.new_page()
-        site_page = SitePage(page)
-        page.on("console", site_page.on_console)
-        page.on("pageerror", site_page.on_page_error)
-        page.goto(live_site.site_url)
+    with open_site(
+        chromium, live_site.site_url, reduced_motion="no-preference"
+    ) as site_page:
+        page = site_page.page
         page.wait_for_selector('body[data-map-state="ready"]', timeout=LOAD_TIMEOUT_MS)
         before = page.evaluate(CAMERA)
         # Record the orbit centre's distance to the chosen star every frame.
@@ -388,8 +401,6 @@ def test_search_flies_the_camera_to_the_star(chromium: Browser, live_site):
         page.screenshot(path=str(ARTIFACTS / "star_map_flown_to_proxima.png"))
         assert lit > 500, f"only {lit} lit pixels after flying to Proxima"
         assert site_page.problems == []
-    finally:
-        context.close()
 
 
 def test_keyboard_turns_pans_and_zooms_the_map(site: SitePage):
@@ -510,4 +521,281 @@ def test_a_system_settled_twice_is_drawn_settled_only_in_its_spans(site: SitePag
         [True, True],
         [True, True],
     ]
+    assert site.problems == []
+
+
+# ------------------------------------------------ mouse, touch, labels, draw calls
+
+CENTRE = {"x": VIEWPORT["width"] / 2, "y": VIEWPORT["height"] / 2}
+
+
+def reach(camera: dict) -> float:
+    """The camera's distance from the point it orbits."""
+    return distance(camera["position"], camera["target"])
+
+
+# Resolves once the camera has (nearly) stopped: the controls' damping carries a
+# turn or pan on for a while after the pointer is released.
+UNTIL_STILL = """() => new Promise((done) => {
+  const { map } = window.localBubble;
+  let last = null;
+  let frames = 0;
+  const check = () => {
+    const now = [...map.camera.position.toArray(), ...map.controls.target.toArray()];
+    const reach = map.camera.position.distanceTo(map.controls.target);
+    const moved = last
+      ? Math.max(...now.map((v, i) => Math.abs(v - last[i]))) : Infinity;
+    last = now;
+    frames += 1;
+    if (moved < 1e-5 * reach || frames > 600) done(frames);
+    else requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})"""
+
+
+def until_still(page: Page) -> None:
+    """Wait for the camera to stop, then for the map to draw where it stopped."""
+    page.evaluate(UNTIL_STILL)
+    settle(page)
+
+
+def drag(page: Page, dx: float, dy: float, button: str = "left") -> None:
+    """Press at the map's centre, move by (dx, dy) in small steps, release."""
+    page.mouse.move(CENTRE["x"], CENTRE["y"])
+    page.mouse.down(button=button)
+    page.mouse.move(CENTRE["x"] + dx, CENTRE["y"] + dy, steps=12)
+    page.mouse.up(button=button)
+    until_still(page)
+
+
+def test_mouse_drag_turns_right_drag_pans_and_wheel_zooms(site: SitePage):
+    page = site.page
+    start = page.evaluate(CAMERA)
+
+    drag(page, 160, 40)
+    turned = page.evaluate(CAMERA)
+    turned_lit = take(page, "mouse_turned")
+    drag(page, -120, 80, button="right")
+    panned = page.evaluate(CAMERA)
+    panned_lit = take(page, "mouse_panned")
+    page.mouse.move(CENTRE["x"], CENTRE["y"])
+    page.mouse.wheel(0, -600)
+    until_still(page)
+    zoomed = page.evaluate(CAMERA)
+    zoomed_lit = take(page, "mouse_zoomed")
+
+    # Turning orbits the camera round a fixed centre at the same distance.
+    assert distance(turned["target"], start["target"]) < 1e-6
+    assert distance(turned["position"], start["position"]) > 1
+    assert reach(turned) == pytest.approx(reach(start), rel=1e-3)
+    # Panning moves centre and camera together.
+    assert distance(panned["target"], turned["target"]) > 1
+    assert reach(panned) == pytest.approx(reach(turned), rel=1e-3)
+    # Scrolling up brings the camera closer to the centre.
+    assert reach(zoomed) < 0.9 * reach(panned)
+    assert distance(zoomed["target"], panned["target"]) < 1e-3 * reach(panned)
+    for name, lit in (("turned", turned_lit), ("panned", panned_lit)):
+        assert lit > 2_000, f"only {lit} lit pixels after the mouse {name} the map"
+    assert zoomed_lit > 2_000, f"only {zoomed_lit} lit pixels after zooming"
+    assert site.problems == []
+
+
+def touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
+    """One touch event through the DevTools protocol (Playwright only taps)."""
+    cdp.send(
+        "Input.dispatchTouchEvent",
+        {
+            "type": kind,
+            "touchPoints": [
+                {"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)
+            ],
+        },
+    )
+
+
+def touch_gesture(page: Page, starts, ends, steps: int = 12) -> None:
+    """Put fingers down at `starts`, slide them to `ends`, lift them."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        touch(cdp, "touchStart", starts)
+        for step in range(1, steps + 1):
+            f = step / steps
+            points = [
+                (x0 + (x1 - x0) * f, y0 + (y1 - y0) * f)
+                for (x0, y0), (x1, y1) in zip(starts, ends, strict=True)
+            ]
+            touch(cdp, "touchMove", points)
+        touch(cdp, "touchEnd", [])
+    finally:
+        cdp.detach()
+    until_still(page)
+
+
+def test_one_finger_turns_and_two_finger_pinch_zooms_the_map(
+    chromium: Browser, live_site
+):
+    with open_site(chromium, live_site.site_url, has_touch=True) as site_page:
+        page = site_page.page
+        page.wait_for_selector('body[data-map-state="ready"]', timeout=LOAD_TIMEOUT_MS)
+        start = page.evaluate(CAMERA)
+        x, y = CENTRE["x"], CENTRE["y"]
+
+        touch_gesture(page, [(x, y)], [(x + 150, y + 30)])
+        turned = page.evaluate(CAMERA)
+        turned_lit = take(page, "touch_turned")
+        # Fingers 100 px apart spread to 400 px about the same midpoint.
+        touch_gesture(page, [(x - 50, y), (x + 50, y)], [(x - 200, y), (x + 200, y)])
+        pinched = page.evaluate(CAMERA)
+        pinched_lit = take(page, "touch_pinched")
+
+        assert distance(turned["target"], start["target"]) < 1e-6
+        assert distance(turned["position"], start["position"]) > 1
+        assert reach(turned) == pytest.approx(reach(start), rel=1e-3)
+        assert reach(pinched) < 0.6 * reach(turned), "spreading fingers zooms in"
+        assert turned_lit > 2_000, f"only {turned_lit} lit pixels after a turn"
+        assert pinched_lit > 2_000, f"only {pinched_lit} lit pixels after a pinch"
+        assert site_page.problems == []
+
+
+LABELS = """() => [...document.querySelectorAll('#map-labels .star-label')]
+  .filter((label) => !label.hidden).map((label) => label.textContent)"""
+
+
+def test_named_stars_are_labelled_near_and_far(site: SitePage):
+    page = site.page
+    expect(page.locator("body")).to_have_attribute(
+        "data-layers-state", "ready", timeout=LOAD_TIMEOUT_MS
+    )
+    settle(page)
+    labels = page.get_by_test_id("map-labels")
+    overview = page.evaluate(LABELS)
+    assert int(labels.get_attribute("data-count")) == len(overview) > 5, overview
+
+    # Beside Sirius (the search flies there), with the panel closed so the
+    # selection label no longer names it, the map's own label does.
+    page.get_by_test_id("search-input").fill("Sirius")
+    page.get_by_test_id("search-input").press("Enter")
+    hit = page.get_by_test_id("search-results").get_by_role(
+        "button", name=re.compile(r"^Sirius\b")
+    )
+    hit.first.click()
+    expect(page.get_by_test_id("system-panel")).to_be_visible()
+    page.get_by_role("button", name="Close the system panel").click()
+    settle(page)
+    near = page.evaluate(LABELS)
+    take(page, "labels_near_sirius")
+
+    assert any(name.startswith("Sirius") for name in near), near
+    assert int(labels.get_attribute("data-count")) == len(near) > 0
+    assert set(near) != set(overview)
+    assert site.problems == []
+
+
+# A faint star with no other star within 1.5 pc, 5 to 40 pc from the Sun: its
+# tile index, position and absolute magnitude (the tile's brightness byte).
+LONELY_FAINT_STAR = """() => {
+  const { map } = window.localBubble;
+  const f = map.tile.floats;
+  const bytes = map.tile.bytes;
+  const count = map.tile.count;
+  for (let i = 0; i < count; i += 1) {
+    const b = bytes[16 * i + 15];
+    const absMag = 17 - (27 * (b - 1)) / 254;
+    const r = Math.hypot(f[4 * i], f[4 * i + 1], f[4 * i + 2]);
+    if (b === 0 || absMag < 11 || r < 5 || r > 40) continue;
+    let lonely = true;
+    for (let j = 0; j < count && lonely; j += 1) {
+      if (j === i) continue;
+      const d = Math.hypot(f[4 * j] - f[4 * i], f[4 * j + 1] - f[4 * i + 1],
+        f[4 * j + 2] - f[4 * i + 2]);
+      lonely = d > 1.5;
+    }
+    const position = [f[4 * i], f[4 * i + 1], f[4 * i + 2]];
+    if (lonely) return { index: i, position, absMag };
+  }
+  return null;
+}"""
+# Put the camera `away` pc from a star, looking at it across the line to the
+# Sun, through a 0.5 degree field of view: a telescope's, so that no other star
+# is behind it on screen. Apparent magnitude goes by distance, not by the view.
+LOOK_AT_STAR = """([position, away]) => {
+  const { map } = window.localBubble;
+  const [x, y, z] = position;
+  const across = Math.hypot(x, y) || 1;  // along (-y, x, 0): square to the Sun's line
+  map.camera.fov = 0.5;
+  map.resize();  // the projection and the stars' pixels per parsec
+  map.controls.target.set(x, y, z);
+  map.camera.position.set(x - (y / across) * away, y + (x / across) * away, z);
+  map.controls.update();
+  map.dirty = true;
+}"""
+# Pixels clearly brighter than the background in a 15 x 15 box at the centre.
+CENTRE_LIT = """(canvas) => {
+  const copy = document.createElement('canvas');
+  copy.width = canvas.width;
+  copy.height = canvas.height;
+  const context = copy.getContext('2d', { willReadFrequently: true });
+  context.drawImage(canvas, 0, 0);
+  const data = context.getImageData(
+    Math.floor(canvas.width / 2) - 7, Math.floor(canvas.height / 2) - 7, 15, 15).data;
+  let lit = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i] + data[i + 1] + data[i + 2] > 90) lit += 1;
+  }
+  return lit;
+}"""
+
+
+def test_a_faint_star_fades_out_as_the_camera_moves_away(site: SitePage):
+    """Level of detail: seen from afar, a faint star is not drawn at all.
+
+    Through the narrow field the star is drawn at the largest point size
+    (STAR_SIZE.maxPx) from both distances, so a dark centre at 30 pc is the
+    fade, not perspective.
+    """
+    page = site.page
+    canvas = page.get_by_test_id("star-map")
+    star = page.evaluate(LONELY_FAINT_STAR)
+    assert star is not None, "no faint star stands alone in the tile"
+    seen = {}
+    for away in (0.2, 30.0):
+        page.evaluate(LOOK_AT_STAR, [star["position"], away])
+        settle(page)
+        seen[away] = canvas.evaluate(CENTRE_LIT)
+        take(page, f"faint_star_at_{away:g}_pc")
+
+    # Apparent magnitude: absMag - 8.5 from 0.2 pc, absMag + 2.4 from 30 pc,
+    # past the map's limit (LIMIT_MAG 12.5 in app.js).
+    assert star["absMag"] + 2.4 > 12.5
+    assert seen[0.2] >= 9, f"the faint star is not drawn from 0.2 pc: {seen}"
+    assert seen[30.0] == 0, f"the faint star did not fade: {seen}"
+    assert site.problems == []
+
+
+DRAW_STATS = """() => {
+  const { map } = window.localBubble;
+  map.renderer.render(map.scene, map.camera);
+  const { calls, points } = map.renderer.info.render;
+  return { calls, points, stars: map.tile.count };
+}"""
+
+
+def test_the_map_draws_every_star_in_a_handful_of_draw_calls(site: SitePage):
+    page = site.page
+    expect(page.locator("body")).to_have_attribute(
+        "data-layers-state", "ready", timeout=LOAD_TIMEOUT_MS
+    )
+    open_proxima(page)  # the selection ring is one more thing to draw
+    expect(page.get_by_test_id("system-panel")).to_contain_text(
+        "Proxima Cen b", timeout=LOAD_TIMEOUT_MS
+    )
+    settle(page)
+
+    stats = page.evaluate(DRAW_STATS)
+
+    # The stars, the rings with the line to the Galactic centre, the selection ring.
+    assert stats["calls"] == 3, stats
+    # Every star goes through the one draw of the stars (plus the ring's point).
+    assert stats["points"] >= stats["stars"] > 100_000, stats
     assert site.problems == []

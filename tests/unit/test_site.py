@@ -323,17 +323,6 @@ def test_hashed_name_uses_the_content_digest():
     assert site.hashed_name("app.js", b"y") != site.hashed_name("app.js", b"x")
 
 
-def test_environment_is_strict_and_autoescaped(tmp_path):
-    (tmp_path / "t.j2").write_text("{{ value }}")
-    env = site.template_environment(tmp_path)
-
-    assert site.render_template(env, "t.j2", {"value": "<b>"}) == "&lt;b&gt;"
-    with pytest.raises(SiteTemplateError, match="'value' is undefined"):
-        site.render_template(env, "t.j2", {})
-    with pytest.raises(SiteTemplateError, match="not found"):
-        site.render_template(env, "absent.j2", {})
-
-
 def test_default_node_modules_is_at_the_repository_root():
     assert site.NODE_MODULES == Path(__file__).resolve().parents[2] / "node_modules"
 
