@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
+import markupsafe
 
 from batch_jobs import site_data, templates
 from batch_jobs.build_pages import PublishedBuild
@@ -37,6 +38,7 @@ from batch_jobs.templates import SiteTemplateError as SiteTemplateError
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+MODEL_CARD = REPO_ROOT / "docs" / "model-card.md"
 SITE_DIR = REPO_ROOT / "site"
 NODE_MODULES = REPO_ROOT / "node_modules"
 
@@ -67,6 +69,7 @@ COMPARISON_TEMPLATE = "comparison.html.j2"
 PAGES_ASSET = "pages.css"
 # The status dashboard: its own page and assets, fed by the API's ops routes.
 STATUS_TEMPLATE = "status.html.j2"
+MODEL_CARD_TEMPLATE = "model_card.html.j2"
 STATUS_ASSETS = ("status.css", "status.js")
 STATUS_POLL_MS = 2000
 THREE_FILES = (
@@ -102,6 +105,7 @@ def build_site(
     builds: Sequence[PublishedBuild] = (),
     site_dir: Path = SITE_DIR,
     node_modules: Path = NODE_MODULES,
+    model_card: Path = MODEL_CARD,
 ) -> Path:
     """Render the client for `build_id` into `out_dir` and return its index page.
 
@@ -109,7 +113,8 @@ def build_site(
     `layers` are the star map's extra data (`site_data.LAYER_FILES`). The site
     is assembled in a sibling folder and swapped in at the end, so a failed
     build leaves the previous site untouched. `site_dir` and `node_modules`
-    exist for tests; callers leave them alone.
+    exist for tests; callers leave them alone. `model_card` is the inference
+    model's card (Markdown), rendered as `model-card.html`.
     """
     out_dir = Path(out_dir)
     _check_inputs(build_id, api_url, tile, tile_ids)
@@ -133,6 +138,7 @@ def build_site(
                     tile, tile_ids, layers,
                 )  # fmt: skip
                 _render_builds(staging, Path(site_dir), env, list(builds))
+                _render_model_card(staging, Path(site_dir), env, Path(model_card))
             except Warning as warning:
                 raise SiteBuildError(
                     f"site build stopped on a warning: {type(warning).__name__}: "
@@ -343,6 +349,46 @@ def _render_status(
     context = {"api_url": api_url, "assets": assets, "poll_ms": STATUS_POLL_MS}
     page = templates.render(env, STATUS_TEMPLATE, context)
     (root / "status.html").write_text(page, encoding="utf-8")
+
+
+def _render_model_card(
+    root: Path, site_dir: Path, env: jinja2.Environment, card: Path
+) -> None:
+    """Write `model-card.html`: the inference model's card, from its Markdown file.
+
+    The card is the project's own file, so its HTML is trusted; a missing card
+    stops the build rather than publishing a site without it.
+    """
+    import markdown
+
+    try:
+        text = card.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise SiteAssetMissingError(
+            f"the model card {card} is missing: it is part of the site; restore "
+            "docs/model-card.md from the repository"
+        ) from err
+    body = markdown.markdown(text, extensions=["tables", "toc"], output_format="html")
+    css = _publish(site_dir / "static" / PAGES_ASSET, root / "static")
+    page = templates.render(
+        env,
+        MODEL_CARD_TEMPLATE,
+        {
+            # The repository's own card, rendered by Markdown: trusted HTML.
+            "card_html": markupsafe.Markup(body),  # noqa: S704
+            "model_version": inference_model_version(),
+            "css": css,
+            "root": "",
+        },
+    )
+    (root / "model-card.html").write_text(page, encoding="utf-8")
+
+
+def inference_model_version() -> str:
+    """The inference model version this image builds with (named on the card page)."""
+    from batch_jobs.inference import MODEL_VERSION
+
+    return MODEL_VERSION
 
 
 def _render_builds(

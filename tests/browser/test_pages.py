@@ -400,6 +400,13 @@ def test_build_pages_show_the_active_build_and_its_reports(
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "skip-link"
         shot(page, "build-page.png")
+        # The model version opens the model card of that model.
+        page.get_by_test_id("model-version").get_by_role("link").click()
+        expect(page.get_by_test_id("card-model-version")).to_have_text(
+            active["model_version"]
+        )
+        assert page.get_by_test_id("model-card").locator("table").count() >= 3
+        shot(page, "model-card.png")
         assert site_page.problems == []
 
 

@@ -781,3 +781,27 @@ def test_collect_builds_reads_the_registry_and_the_builds_bucket(
     assert sample.quality
     assert all(isinstance(entry, dict) for entry in sample.quality.values())
     assert sample.role in (None, "active", "previous")
+
+
+def test_model_card_page_renders_the_card_with_its_tables_and_version(
+    tmp_path, tile, node_modules
+):
+    from batch_jobs.inference import MODEL_VERSION
+
+    index = build(tmp_path / "out", tile, node_modules)
+    page = (index.parent / "model-card.html").read_text()
+    assert f'data-testid="card-model-version">{MODEL_VERSION}<' in page
+    assert "<table>" in page and "Fressin" in page and "Kopparapu" in page
+    assert "<h1" in page and "&lt;table&gt;" not in page  # HTML, not escaped text
+    assert 'href="model-card.html"' in (index.parent / "index.html").read_text()
+
+
+def test_a_missing_model_card_stops_the_build_and_keeps_the_old_site(
+    tmp_path, tile, node_modules
+):
+    out = tmp_path / "out"
+    build(out, tile, node_modules)
+    before = (out / "index.html").read_text()
+    with pytest.raises(site.SiteAssetMissingError, match="model card"):
+        build(out, tile, node_modules, model_card=tmp_path / "nowhere.md")
+    assert (out / "index.html").read_text() == before
