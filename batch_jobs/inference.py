@@ -39,7 +39,8 @@ DAYS_PER_YEAR = 365.25
 """Julian year in days: Kepler's third law in AU, years and solar masses."""
 
 MJUP_EARTH = 317.83
-"""Jupiter mass in Earth masses (GM ratio of the IAU 2015 B3 nominal values)."""
+"""Jupiter mass in Earth masses: GM_J / GM_E of IAU 2015 Resolution B3's nominal
+values (317.8284 in astropy's constants); Forecaster itself converts with 317.828."""
 
 # --- populations ---------------------------------------------------------------
 
@@ -83,13 +84,16 @@ def _per_log_period(rates: list[float], edges: list[float], p_from: float) -> fl
     return sum(r for r, _ in pairs) / sum(w for _, w in pairs)
 
 
-# FGK dwarfs: Fressin et al. 2013 (ApJ 766, 81) Table 3, occurrence in % per
-# period bin for radius bins 0.8-1.25-2-4-6-22 Re, as transcribed in P-POP
-# (Kammerer & Quanz 2018, A&A 609, A4; github kammerje/p_pop,
-# fressin2013 PlanetDistribution, "baseline"). Cross-check with the paper's
-# abstract (verified): 16.5% +- 3.6% of FGK stars have a 0.8-1.25 Re planet with
-# P < 85 d; the Earth row below sums to 18.4 planets per 100 stars in that range,
-# i.e. 16.8% of stars with at least one (Poisson).
+# FGK dwarfs: Fressin et al. 2013 (ApJ 766, 81), the table of occurrence in % per
+# period bin for radius bins 0.8-1.25-2-4-6-22 Re (the card calls it Table 3;
+# the SAG13 compilation, github dgarrett622/Occurrence, Data/Fressin2013, says
+# Table 2: the number is not settled). The paper's table was not reachable; the
+# central values below are two public transcriptions that agree cell for cell:
+# P-POP (Kammerer & Quanz 2018, A&A 609, A4; kammerje/p_pop, fressin2013,
+# "baseline") and SAG13's eta.txt. Rows 0.8-6 Re are used, the 6-22 Re row is
+# not. Cross-check with the paper's abstract (verified): 16.5% +- 3.6% of FGK
+# stars have a 0.8-1.25 Re planet with P < 85 d; the Earth row sums to 18.4
+# planets per 100 stars there, i.e. 16.8% of stars with at least one (Poisson).
 FGK_PERIOD_EDGES = (
     0.8,
     2.0,
@@ -120,8 +124,11 @@ _FRESSIN_TABLE3 = {
 # 1-2 Re we fill them from Petigura, Howard & Marcy 2013 (PNAS 110, 19273),
 # abstract (verified): occurrence "constant with increasing orbital period (P),
 # within equal intervals of logP up to ~200 d", and 5.7% of Sun-like stars have a
-# 1-2 Re planet with P = 200-400 d; spread flat in log R (Petigura et al.'s
-# plateau below 2 Re, not verified at source). The 2-4 Re bin takes the row's
+# 1-2 Re planet with P = 200-400 d; spread flat in log R. The flat size
+# distribution below 2-2.8 Re is Petigura, Marcy & Howard 2013 (ApJ 770, 69,
+# "A plateau in the planet population below twice the size of Earth") for close-in
+# planets, as the authors summarise it (verified in that summary, not in the
+# paper); using it at 200-418 d is a model choice. The 2-4 Re bin takes the row's
 # own mean density per log P over 10 d and beyond (flat in log P, as above).
 PETIGURA_1_2_RE_200_400 = 0.057
 _PETIGURA_DENSITY = PETIGURA_1_2_RE_200_400 / np.log(2.0) / np.log(2.0)
@@ -145,7 +152,8 @@ def _fgk_populations() -> tuple[Population, ...]:
 
 # M dwarfs: Dressing & Charbonneau 2015 (ApJ 807, 45), occurrence in % per
 # period bin (0.5-1.7-5.5-18.2-60.3-200 d) for 0.5 Re radius bins from 1 to 4 Re,
-# as transcribed in P-POP (dressing2015 PlanetDistribution, "baseline"). Two bins
+# as transcribed in P-POP (dressing2015 PlanetDistribution, "baseline"); the
+# paper's table was not reachable and no second transcription was found. Two bins
 # are empty there (1-1.5 and 1.5-2 Re at 5.5-18.2 d); we fill each with the
 # geometric mean of its period neighbours. Cross-check with the abstract
 # (verified): 2.5 +- 0.2 planets per M dwarf with 1-4 Re and P < 200 d (these
@@ -213,7 +221,8 @@ ECC_BETA_B = 3.03
 # to 0.0800 Msun. Abstract (verified): the Terran-Neptunian transition at
 # 2.0 (+0.7 -0.6) Me. The other values as quoted from the paper's hyper-parameter
 # table by two public re-implementations (a Python "cartoon" of Forecaster and an
-# IDL port); the paper's table itself was not seen.
+# IDL port); the paper's table was not reachable, and the authors' code
+# (chenjj2/forecaster) keeps the posterior only in a binary HDF5 file.
 CK_TERRAN_C = 1.008
 CK_TERRAN_S = 0.2790
 CK_NEPTUNIAN_S = 0.589

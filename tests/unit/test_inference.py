@@ -289,6 +289,17 @@ def test_chen_kipping_relation_is_continuous_and_invertible():
     assert (np.diff(masses) > 0).all()
 
 
+def test_jupiter_mass_is_the_iau_2015_nominal_gm_ratio():
+    # IAU 2015 Resolution B3 nominal GM_J / GM_E, as astropy carries it; Chen &
+    # Kipping's Forecaster converts with 317.828 (its mr_forecast.py).
+    constants = pytest.importorskip(
+        "astropy.constants", reason="astropy is not installed (requirements-dev)"
+    )
+    ratio = float(constants.GM_jup / constants.GM_earth)
+    assert inference.MJUP_EARTH == pytest.approx(ratio, abs=0.005)
+    assert inference.MJUP_EARTH == pytest.approx(317.828, abs=0.005)
+
+
 def test_eccentricities_follow_kipping_beta_mean(sun_like_million):
     draw = sun_like_million
     expected = inference.ECC_BETA_A / (inference.ECC_BETA_A + inference.ECC_BETA_B)
