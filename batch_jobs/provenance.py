@@ -59,7 +59,9 @@ DERIVED_RULES: dict[str, str] = {
     "system_id": "id-from-catalogue-identifier",
 }
 # Not fields of the sky: the record's own bookkeeping.
-_NOT_FIELDS = frozenset({"provenance", "planets", "source", "derived", "known"})
+_NOT_FIELDS = frozenset(
+    {"provenance", "planets", "source", "derived", "known", "repairs"}
+)
 _PSCOMPPARS_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _ENTRIES: dict[tuple[str, str], dict[str, str]] = {}
 

@@ -141,6 +141,8 @@ class SourceRows:
         self.identify = identify
         self.rows = len(table["line"])
         self.keep = np.ones(self.rows, dtype=bool)
+        # Row -> the repairs made to it, for the records to say so.
+        self.repairs: dict[int, list[dict[str, str]]] = {}
         report.add(f"{prefix}.rows", self.rows, f"rows read from {self.file}")
 
     def column(self, name: str) -> np.ndarray:
@@ -173,6 +175,10 @@ class SourceRows:
         }
         if action == KEPT_OUT:
             self.keep &= ~flagged
+        elif action.startswith("repaired"):
+            said = {"rule": f"{self.prefix}.{rule}", "action": action}
+            for i in rows.tolist():
+                self.repairs.setdefault(i, []).append(said)
         if len(rows):
             logger.debug("%s.%s: %d rows (%s)", self.prefix, rule, len(rows), action)
         return flagged
@@ -197,12 +203,20 @@ class SourceRows:
         return flagged
 
     def result(self) -> dict:
-        """The table without the rows kept out."""
+        """The table without the rows kept out, with a `repairs` column.
+
+        `repairs` holds, per row, None or the list of `{rule, action}` repairs
+        made to it, so the record built from the row can say so.
+        """
         self.report.add(
             f"{self.prefix}.rows_kept",
             int(self.keep.sum()),
             f"rows of {self.file} that no rule kept out",
         )
+        repairs = np.full(self.rows, None, dtype=object)
+        for i, made in self.repairs.items():
+            repairs[i] = made
+        self.table["repairs"] = repairs
         if self.keep.all():
             return self.table
         return take(self.table, self.keep)

@@ -176,6 +176,8 @@ def systems(table: dict[str, np.ndarray], rows: np.ndarray, role: str) -> list[d
             "hd": None,
             "planets": [],
         }
+        if "repairs" in c and c["repairs"][i]:
+            record["repairs"] = c["repairs"][i]
         if math.isfinite(dist[i]) and dist[i] > 0:
             record["dist_pc"] = round(float(dist[i]), 4)
             record.update(

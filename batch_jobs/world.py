@@ -637,6 +637,7 @@ class _Stars:
         }
         from_hip2 = self.from_hip2.tolist()
         physics_given = _physics_provenance(physics)
+        repairs = c["repairs"].tolist() if "repairs" in c else [None] * len(hips)
         rows = zip(hips, zip(*values.values(), strict=True), strict=True)
         for row, (hip, row_values) in enumerate(rows):
             hd = hds[row] if hds[row] > 0 else None
@@ -662,6 +663,8 @@ class _Stars:
                 record["planets"].extend(exo.planets_of(hostname))
                 record["names"] = _unique([*record["names"], hostname])
                 methods.append(result.matches[hostname].method or "unknown")
+            if repairs[row]:
+                record["repairs"] = repairs[row]
             record["provenance"] = provenance.complete(record, given, catalogue)
             if methods:
                 rule = "crossmatch-" + "+".join(sorted(set(methods)))
@@ -854,6 +857,9 @@ class _Exoplanets:
             record[key] = _number(self.table[column][i])
         self._complete_orbit(record, float(self.table["st_mass"][i]))
         record["source"] = NASA_SOURCE
+        repairs = self.table.get("repairs")
+        if repairs is not None and repairs[i]:
+            record["repairs"] = repairs[i]
         record["provenance"] = provenance.planet(record, self.source, "catalogue")
         return record
 

@@ -13,6 +13,7 @@ from batch_jobs import columnar, solar_system, stellar, tiles, world
 from batch_jobs import quality as quality_rules
 from chalicelib import designations
 from chalicelib.errors import SourceFormatError, SourceMissingError
+from tests.quality_cases import CLEAN_SOURCES
 from tests.unit.conftest import DATA
 
 
@@ -473,12 +474,19 @@ def test_every_field_with_a_value_says_its_source_and_rule(sample_world):
     for system in sample_world.systems:
         provenance = system["provenance"]
         for key, value in system.items():
-            if key in ("provenance", "planets", "source") or value is None:
+            if key in ("provenance", "planets", "source", "repairs") or value is None:
                 continue
             assert set(provenance[key]) == {"source", "rule"}, (system["name"], key)
         for planet in system["planets"]:
             for key, value in planet.items():
-                if key in ("provenance", "source", "known", "inferred", "derived"):
+                if key in (
+                    "provenance",
+                    "source",
+                    "known",
+                    "inferred",
+                    "derived",
+                    "repairs",
+                ):
                     continue
                 if value is not None:
                     assert key in planet["provenance"], (planet["name"], key)
@@ -699,3 +707,35 @@ def test_the_hip_name_column_is_read_when_the_table_has_one(tmp_path, sample_pat
     assert table["hip_name"][0] == "HIP 70890"
     assert set(table["hip_name"][1:]) == {None}
     assert catalog.read_exoplanets(sample_paths["exoplanets"])["hd_name"][0] is None
+
+
+def _world_with(bad_name: str) -> world.World:
+    from tests.quality_cases import BAD_FILES
+
+    bad = next(b for b in BAD_FILES if b.name == bad_name)
+    return world.assemble_world(bad.sources(), bad.astrometry)
+
+
+def test_a_repaired_star_says_which_rule_dropped_which_value():
+    repaired = _by_id(_world_with("hip_colour_implausible.dat"))["hip-50"]
+    assert repaired["bv"] is None
+    assert repaired["repairs"] == [
+        {"rule": "hip.colour_implausible", "action": "repaired: bv dropped (missing)"}
+    ]
+    clean = _by_id(world.assemble_world(CLEAN_SOURCES))
+    assert all("repairs" not in system for system in clean.values())
+
+
+def test_a_repaired_planet_and_sscore_star_say_so_too():
+    systems = _world_with("exo_eccentricity_invalid.csv").systems
+    planet = next(
+        p for s in systems for p in s["planets"] if p["name"] == "TRAPPIST-1 f"
+    )
+    assert planet["eccentricity"] is None
+    assert [r["rule"] for r in planet["repairs"]] == ["exo.eccentricity_invalid"]
+    star = next(
+        s
+        for s in _world_with("sscore_colour_implausible.csv").systems
+        if s["name"] == "Test Red"
+    )
+    assert [r["rule"] for r in star["repairs"]] == ["sscore.nearest.colour_implausible"]
