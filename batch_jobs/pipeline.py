@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 # members had zlib's default 6; the arrays inside are unchanged); 1.9: stellar
 # physics (Teff from spectral type, evolutionary class, mass, radius), known
 # planets' in_hz, the Hipparcos-reach counts, hip2 builds' default limits, SSCore
-# companions at another distance lose their primary's designations.
+# companions at another distance lose their primary's designations, records
+# list the repairs made to their rows.
 PIPELINE_VERSION = "pipeline-1.9"
 CONTENT_TYPES = {
     ".html": "text/html",
