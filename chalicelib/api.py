@@ -65,7 +65,9 @@ _CHALICE_CODES = {
     "NotFoundError": "not_found",
     "InternalServerError": "internal_error",
 }
-OTHER_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# Methods a path may not answer; each gets the product's 405 (GET on a POST-only
+# path, HEAD, which API Gateway would otherwise refuse in its own words).
+OTHER_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -86,14 +88,13 @@ def json_response(
 
 def error_response(err: LocalBubbleError) -> Response:
     """The stable error shape: {"error": {"code", "message", "parameter", ...}}."""
+    # Every key is always there (null when it does not apply): one shape to parse.
     error: dict[str, Any] = {
         "code": err.code,
         "message": str(err),
         "parameter": getattr(err, "parameter", None),
+        "details": getattr(err, "details", None) or None,
     }
-    details = getattr(err, "details", None)
-    if details:
-        error["details"] = details
     headers = {}
     retry_after = getattr(err, "retry_after", None)
     if retry_after is not None:
@@ -154,6 +155,8 @@ def _bad_request(
             message = f"unknown {where} parameter; see /openapi.json"
         elif problem["type"] == "missing":
             message = "is required"
+        elif problem["type"] == "json_invalid":
+            parameter, message = None, f"the body is not valid JSON: {problem['msg']}"
         elif problem["type"] == "string_pattern_mismatch":
             # Say what is expected in words (the field's description), not regex.
             field = model.model_fields.get(parameter) if model else None
@@ -164,7 +167,7 @@ def _bad_request(
         details.append({"parameter": parameter, "message": message})
     first = details[0]
     summary = f"{first['parameter']}: {first['message']}"
-    if first["message"].startswith(first["parameter"] or "\0"):
+    if first["parameter"] is None or first["message"].startswith(first["parameter"]):
         summary = first["message"]
     return BadRequest(summary, first["parameter"], details)
 

@@ -41,7 +41,7 @@ Read-only access to a versioned 3D world of the solar neighbourhood.
   `next_cursor` ends the list; a page may hold fewer items than `limit`, even
   none, and walking a list yields each item exactly once. Cursors are opaque,
   signed and bound to their query: change the query and start again.
-- Errors share one shape, `{"error": {"code", "message", "parameter"}}`.
+- Errors share one shape, `{"error": {"code", "message", "parameter", "details"}}`.
 - near, box and search queries are rate-limited per client (429 with
   `Retry-After`); cached answers and 304s are not counted.
 - Planets are known (catalogued) or inferred (drawn by an occurrence model,

@@ -132,6 +132,15 @@ def test_a_bad_start_request_names_what_is_wrong(launcher, client, keys):
         "/jobs", headers={"Content-Type": "text/plain", **_auth(token)}, body="x"
     )
     assert not_json.status_code == 415
+    broken = client.http.post(
+        "/jobs",
+        headers={"Content-Type": "application/json", **_auth(token)},
+        body="{bad json",
+    )
+    error = _error(broken)
+    assert broken.status_code == 400 and error["parameter"] is None
+    assert error["message"].startswith("the body is not valid JSON: ")
+    assert set(error) == {"code", "message", "parameter", "details"}
     assert launcher.launched == []
 
 

@@ -180,6 +180,23 @@ def test_other_methods_answer_405_with_allow(client, base, method):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/jobs/some-job/cancel", "OPTIONS, POST"),
+        ("HEAD", "/health", "GET, OPTIONS"),
+    ],
+)
+def test_a_method_a_path_lacks_answers_the_products_405_naming_the_right_ones(
+    client, method, path, allowed
+):
+    response = client.http.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allowed
+    error = _json(response)["error"]
+    assert error["code"] == "method_not_allowed" and allowed in error["message"]
+
+
 @pytest.mark.parametrize("path", ["/systems/sol", "/search", "/systems"])
 def test_preflight_allows_if_none_match_from_any_origin(client, base, path):
     from app import app
@@ -226,7 +243,12 @@ def test_openapi_document_describes_every_get_route(client):
 
     document = _json(client.http.get("/openapi.json"))
     assert document["openapi"].startswith("3.1")
-    routes = {path for path, views in app.routes.items() if "GET" in views}
+    routes = {
+        path
+        for path, views in app.routes.items()
+        if "GET" in views
+        and not views["GET"].view_name.startswith("method_not_allowed")
+    }
     # Every GET route is described: public, simulation and operations ones.
     documented = {path for path, views in document["paths"].items() if "get" in views}
     assert documented == routes
