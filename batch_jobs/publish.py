@@ -127,7 +127,7 @@ def name_items(build_id: str, system: dict) -> Iterator[NameItem]:
     for key, label in names.indexed_names(system):
         yield NameItem(
             names.partition_key(build_id, key),
-            names.sort_key(key, system["system_id"]),
+            names.sort_key(key, system),
             system_id=system["system_id"],
             display=label,
             system_name=system["name"],

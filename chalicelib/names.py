@@ -37,6 +37,26 @@ def partition_key(build_id: str, key: str) -> str:
     return f"{build_id}#{key[:SEARCH_PREFIX_CHARS]}"
 
 
-def sort_key(key: str, system_id: str) -> str:
-    """The names-table sort key of one system's key."""
-    return f"{key}#{system_id}"
+# Brightness ranks: (V + 5) in hundredths of a magnitude, five digits; a system
+# without V sorts last.
+_RANK_OFFSET_MAG = 5.0
+_RANK_LAST = 99_999
+
+
+def brightness_rank(system: dict) -> str:
+    """A sortable rank of a system's V magnitude: the brighter, the smaller."""
+    vmag = system.get("vmag")
+    if not isinstance(vmag, int | float) or vmag != vmag:
+        return f"{_RANK_LAST:05d}"
+    rank = round((vmag + _RANK_OFFSET_MAG) * 100)
+    return f"{min(max(rank, 0), _RANK_LAST - 1):05d}"
+
+
+def sort_key(key: str, system: dict) -> str:
+    """The names-table sort key of one system's key.
+
+    Systems sharing a key sort brightest first, so a name a primary and its
+    companion share ("Sirius", "alpha Cen") answers with the primary; the id
+    after the rank keeps the order total and stable.
+    """
+    return f"{key}#{brightness_rank(system)}#{system['system_id']}"

@@ -470,12 +470,18 @@ def _hip_hit(build_id: str, query: str) -> dict | None:
     return {"system_id": item.system_id, "name": item.name, "matched_name": query}
 
 
-_KEYS_CACHE: dict[tuple[str, str], tuple[str, ...]] = {}
+_KEYS_CACHE: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
 _KEYS_CACHE_MAX = 50_000
 
 
-def _system_keys(build_id: str, system_ids: set[str]) -> dict[str, tuple[str, ...]]:
-    """Every key each system is indexed under (from its record, cached: immutable)."""
+def _system_keys(
+    build_id: str, system_ids: set[str]
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """(key, sort key) of every key each system is indexed under.
+
+    Made from the system's record, as the pipeline made its names items; cached
+    (a build is immutable).
+    """
     from chalicelib import names
 
     wanted = {sid for sid in system_ids if (build_id, sid) not in _KEYS_CACHE}
@@ -486,20 +492,23 @@ def _system_keys(build_id: str, system_ids: set[str]) -> dict[str, tuple[str, ..
             [(build_id, sid) for sid in wanted], attributes_to_get=["system_id", "doc"]
         )
         for item in found:
+            doc = json.loads(item.doc)
             keys = tuple(
-                sorted(key for key, _ in names.indexed_names(json.loads(item.doc)))
+                sorted(
+                    (key, names.sort_key(key, doc))
+                    for key, _ in names.indexed_names(doc)
+                )
             )
             _KEYS_CACHE[(build_id, item.system_id)] = keys
     return {sid: _KEYS_CACHE.get((build_id, sid), ()) for sid in system_ids}
 
 
-def _first_match(key: str, system_id: str, keys: tuple[str, ...]) -> str | None:
+def _first_match(key: str, keys: tuple[tuple[str, str], ...]) -> str | None:
     """The sort key at which a system is listed for `key`: exact, else the least."""
-    from chalicelib import names
-
-    if key in keys:
-        return names.sort_key(key, system_id)
-    matching = [names.sort_key(k, system_id) for k in keys if k.startswith(key)]
+    for indexed, sort in keys:
+        if indexed == key:
+            return sort
+    matching = [sort for indexed, sort in keys if indexed.startswith(key)]
     return min(matching) if matching else None
 
 
@@ -523,7 +532,8 @@ def _name_pages(build_id: str, key: str, prefix: str, after: str | None, size: i
 def search(build_id: str, query: str, limit: int, cursor: str | None = None) -> Page:
     """Systems one of whose names starts with `query`, each system once.
 
-    Order: the HIP number hit, then exact matches, then prefix matches by name.
+    Order: the HIP number hit, then exact matches, then prefix matches by name;
+    systems sharing a name come brightest first (`names.sort_key`).
     A system is listed at its first matching key in that order, a rule that
     needs no memory of earlier pages, so pages never repeat or skip a system.
     """
@@ -557,7 +567,7 @@ def search(build_id: str, query: str, limit: int, cursor: str | None = None) -> 
             keys = _system_keys(build_id, {name.system_id for name in page})
             for name in page:
                 sid = name.system_id
-                first = _first_match(key, sid, keys[sid])
+                first = _first_match(key, keys[sid])
                 # None: the record no longer derives this key; list it where found.
                 listed_here = first is None or first == name.name_sort
                 if phase == "prefix" and name.name_sort.startswith(f"{key}#"):

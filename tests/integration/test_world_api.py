@@ -54,6 +54,17 @@ def test_well_known_stars_are_found_by_name(api, query, system_id):
     assert system_id in _search_ids(api, query)
 
 
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [("Sirius", "hip-32349"), ("alf Cen", "hip-71683"), ("alpha Cen", "hip-71683")],
+)
+def test_a_name_a_primary_shares_with_its_companions_answers_the_primary_first(
+    api, query, first
+):
+    # SSCore gives Sirius B "Sirius" and Proxima "alpha Cen": brighter first.
+    assert _search_ids(api, query)[0] == first
+
+
 def test_proxima_lists_proxima_b_as_a_known_planet(api):
     status, system = _get(api, "/builds/active/systems/hip-70890")
     assert status == 200
