@@ -158,7 +158,8 @@ def _render_site(out_dir: str, build: str | None, run: JobRun, target) -> Path:
     from batch_jobs.site_data import LAYER_FILES
 
     settings = get_settings()
-    build_id = build or builds.active_build_id()
+    # An unknown id is refused by name here, not by a missing tile further on.
+    build_id = builds.resolve_build_id(build or "active")
     run.report(0.2, f"rendering the site for {build_id}")
     store = ObjectStore(settings)
     prefix = f"builds/{build_id}/tiles"

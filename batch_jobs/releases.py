@@ -56,8 +56,8 @@ class ReleaseError(LocalBubbleError):
     code = "site_release_error"
 
 
-class ReleaseNotFound(ReleaseError):
-    """The named release has no manifest in the target."""
+class ReleaseNotFound(ReleaseError, NotFound):
+    """The named release has no manifest in the target (a 404, exit code 4)."""
 
     code = "site_release_not_found"
 

@@ -672,6 +672,10 @@ def test_release_command_lists_and_rolls_back(tmp_path, tile, node_modules, caps
     printed = capsys.readouterr().out
     assert f"site release {one.version} is live" in printed
     assert f"* {one.version}" in printed
+    # A release the folder does not keep: "no such object", exit code 4.
+    missing = ["site-release", "activate", "site-nope", "--out", out]
+    assert batch_main(missing) == 4
+    assert "site-nope" in capsys.readouterr().err
 
 
 def test_bucket_release_switch_asks_the_cdn_to_forget_changed_pages(
