@@ -120,8 +120,16 @@ Sector = Annotated[
         }
     ),
 ]
+def _flag(value: object) -> object:
+    """`true` or `false` as the document says; not `yes`, `on` or `1`."""
+    if isinstance(value, str) and value not in ("true", "false"):
+        raise ValueError(f"{value[:40]!r} is not a flag; give true or false")
+    return value
+
+
 FlagParam = Annotated[
     bool,
+    BeforeValidator(_flag),
     WithJsonSchema({"type": "string", "enum": ["true", "false"]}),
 ]
 Cursor = Annotated[

@@ -125,6 +125,8 @@ def test_search_finds_proxima_by_hip_number_first(client, base):
         ("sector=0,0,0&in_hz=perhaps", "in_hz"),
         ("planets=some", "planets"),
         ("in_hz=maybe", "in_hz"),
+        ("in_hz=yes", "in_hz"),
+        ("in_hz=1", "in_hz"),
         ("limit=1001", "limit"),
         ("limit=ten", "limit"),
         ("cursor=not%20base64", "cursor"),
