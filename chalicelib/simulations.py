@@ -192,8 +192,9 @@ def get_tick(run_id: str, tick: int) -> dict:
         return tick_view(SimTick.get(run_id, tick))
     except DoesNotExist as err:
         raise NotFound(
-            f"run {run_id!r} has no tick {tick}: ticks start at 2 and end at the "
-            "run's last_tick"
+            f"run {run_id!r} has no tick {tick}: tick 1 is the starting state, "
+            "recorded ticks run from 2 to the run's last_tick (a run whose "
+            f"last_tick is 1 recorded none; GET /sim/runs/{run_id} says why)"
         ) from err
 
 
