@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 # physics (Teff from spectral type, evolutionary class, mass, radius), known
 # planets' in_hz, the Hipparcos-reach counts, hip2 builds' default limits, SSCore
 # companions at another distance lose their primary's designations, records
-# list the repairs made to their rows.
+# list the repairs made to their rows, names items sort brightest first.
 PIPELINE_VERSION = "pipeline-1.9"
 CONTENT_TYPES = {
     ".html": "text/html",
