@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib.errors import BuildNotPublished, Conflict, NotFound
+from chalicelib.errors import BuildNotPublished, Conflict, NotFound, condition_failed
 from chalicelib.models import ACTIVE_POINTER_ID, ActivePointer, BuildRecord
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def create_build(
     try:
         record.save(condition=BuildRecord.build_id.does_not_exist())
     except PutError as err:
-        if _is_conditional(err):
+        if condition_failed(err):
             return get_build(build_id)
         raise
     logger.debug("build %s recorded as pending", build_id)
@@ -96,7 +96,7 @@ def transition(record: BuildRecord, new_state: str, **fields: str | None) -> Non
     try:
         record.update(actions=actions, condition=BuildRecord.state == old_state)
     except UpdateError as err:
-        if _is_conditional(err):
+        if condition_failed(err):
             raise Conflict(
                 f"build {record.build_id} changed state while moving to {new_state}"
             ) from err
@@ -155,15 +155,10 @@ def activate(build_id: str) -> ActivePointer:
     try:
         pointer.save(condition=condition)
     except PutError as err:
-        if _is_conditional(err):
+        if condition_failed(err):
             raise Conflict(
                 "another activation switched the active build first; read it and retry"
             ) from err
         raise
     logger.info("activated build %s (previous %s)", build_id, pointer.previous_build_id)
     return pointer
-
-
-def _is_conditional(err: Exception) -> bool:
-    cause = getattr(err, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"

@@ -148,3 +148,13 @@ class TooManyRequests(LocalBubbleError):
     def __init__(self, message: str, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+def condition_failed(err: Exception) -> bool:
+    """Whether a PynamoDB write failed on its condition (another writer came first).
+
+    Every atomic switch here is a single conditional write, so this is how a
+    caller tells losing a race from a real failure.
+    """
+    cause = getattr(err, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"

@@ -24,7 +24,13 @@ from datetime import UTC, datetime, timedelta
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib import job_params
-from chalicelib.errors import BadRequest, ConfigurationError, Conflict, NotFound
+from chalicelib.errors import (
+    BadRequest,
+    ConfigurationError,
+    Conflict,
+    NotFound,
+    condition_failed,
+)
 from chalicelib.models import JobKey, JobRecord
 from chalicelib.release import current_release
 
@@ -141,12 +147,6 @@ def _created_key(created_at: datetime, job_id: str) -> str:
     return f"{_stamp(created_at)}#{job_id}"
 
 
-def _is_conditional(err: Exception) -> bool:
-    return (
-        getattr(err, "cause_response_code", None) == "ConditionalCheckFailedException"
-    )
-
-
 def _same_attempt(job: JobRecord, *states: str):
     condition = JobRecord.attempts == int(job.attempts)
     if len(states) == 1:
@@ -158,7 +158,7 @@ def _update(job: JobRecord, actions: list, condition, lost: str) -> None:
     try:
         job.update(actions=actions, condition=condition)
     except UpdateError as err:
-        if _is_conditional(err):
+        if condition_failed(err):
             raise JobLost(lost) from err
         raise
 
@@ -214,7 +214,7 @@ def _claim_key(key: str, job_id: str) -> str | None:
         item.save(condition=JobKey.job_id.does_not_exist())
         return None
     except PutError as err:
-        if not _is_conditional(err):
+        if not condition_failed(err):
             raise
     return JobKey.get(KEY_PREFIX + key, consistent_read=True).target_job_id
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from chalicelib.errors import TooManyRequests
+from chalicelib.errors import TooManyRequests, condition_failed
 from chalicelib.models import RateBucket
 from chalicelib.settings import Settings
 
@@ -105,10 +105,7 @@ def _write(bucket_id: str, old: RateBucket | None, tokens: float, now: float) ->
     try:
         item.save(condition=condition)
     except PutError as err:
-        if (
-            getattr(err, "cause_response_code", None)
-            == "ConditionalCheckFailedException"
-        ):
+        if condition_failed(err):
             return False
         raise
     return True

@@ -120,6 +120,8 @@ Sector = Annotated[
         }
     ),
 ]
+
+
 def _flag(value: object) -> object:
     """`true` or `false` as the document says; not `yes`, `on` or `1`."""
     if isinstance(value, str) and value not in ("true", "false"):

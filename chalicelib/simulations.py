@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import cursors
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.errors import BadRequest, NotFound, condition_failed
 from chalicelib.models import EncounterItem, SimRun, SimTick
 from chalicelib.storage import ObjectStore
 
@@ -101,10 +101,7 @@ def record_job_end(run_id: str, state: str, error: str | None) -> bool:
             condition=SimRun.run_id.exists() & SimRun.state.is_in("queued", "running"),
         )
     except UpdateError as err:
-        if (
-            getattr(err, "cause_response_code", None)
-            == "ConditionalCheckFailedException"
-        ):
+        if condition_failed(err):
             return False
         raise
     return True
