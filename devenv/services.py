@@ -78,17 +78,21 @@ def _dynalite(home: Path) -> Service:
         raise PrerequisiteMissing(
             "node not found: install Node.js 20 (apt-get install nodejs) for dynalite"
         )
-    script = REPO_ROOT / "node_modules" / "dynalite" / "cli.js"
-    if not script.exists():
+    modules = REPO_ROOT / "node_modules"
+    if not (modules / "dynalite" / "index.js").exists():
         raise PrerequisiteMissing(
-            f"{script} not found: run `npm ci` in {REPO_ROOT} to install dynalite"
+            f"{modules / 'dynalite'} not found: run `npm ci` in {REPO_ROOT} to "
+            "install dynalite"
         )
+    # Our launcher, not dynalite's cli.js: it survives a client that goes away
+    # mid-request (devenv/dynalite_server.js says why).
+    script = Path(__file__).with_name("dynalite_server.js")
     data = home / "dynalite-data"
     command = [
         node, str(script), "--host", "127.0.0.1", "--port", str(port),
         "--path", str(data), "--createTableMs", "0", "--deleteTableMs", "0",
     ]  # fmt: skip
-    return Service("dynalite", port, command, {}, home)
+    return Service("dynalite", port, command, {"NODE_PATH": str(modules)}, home)
 
 
 def _seaweedfs(home: Path) -> Service:
