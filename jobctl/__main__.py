@@ -20,7 +20,7 @@ import math
 import re
 import signal
 import sys
-import time
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -628,12 +628,14 @@ def emit_model_release(model_version: str) -> None:
     click.echo(json.dumps(events.deliver(events.MODEL_HANDLER, event)))
 
 
-class _Stop(Exception):
-    """SIGTERM asked the watcher to stop."""
+# Set by SIGTERM; the watcher checks it between polls. Raising from the signal
+# handler instead could land inside a delivered event, whose handler turns any
+# exception into an error reply, and the watcher would never stop.
+_STOPPING = threading.Event()
 
 
 def _stop(signum: int, frame: object) -> None:
-    raise _Stop
+    _STOPPING.set()
 
 
 @cli.command(name="watch-sources")
@@ -657,7 +659,7 @@ def watch_sources(interval: float, once: bool, sweeping: bool) -> None:
     signal.signal(signal.SIGTERM, _stop)
     click.echo(f"watching s3://{settings.sources_bucket}/{triggers.INCOMING_PREFIX}")
     try:
-        while True:
+        while not _STOPPING.is_set():
             for reply in watcher.poll():
                 click.echo(json.dumps(reply), nl=True)
             if sweeping:
@@ -669,9 +671,10 @@ def watch_sources(interval: float, once: bool, sweeping: bool) -> None:
                 poll()
             if once:
                 return
-            time.sleep(interval)
-    except (KeyboardInterrupt, _Stop):
-        click.echo("stopped")
+            _STOPPING.wait(interval)
+    except KeyboardInterrupt:
+        pass
+    click.echo("stopped")
 
 
 if __name__ == "__main__":

@@ -119,3 +119,28 @@ def test_a_storage_error_exits_5_with_one_line(settings):
     assert result.exit_code == 5, result.output
     assert result.output.startswith("error: a service did not answer: ")
     assert "NoSuchBucket" in result.output
+
+
+def test_the_source_watcher_stops_at_once_on_sigterm_even_mid_sweep(settings):
+    import signal
+    import time
+
+    # No pause between polls: a signal almost surely lands inside a delivered
+    # event, whose handler turns exceptions into error replies.
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "jobctl", "watch-sources", "--interval", "0"],
+        cwd=REPO,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(4)
+        assert watcher.poll() is None, "the watcher ended before the signal"
+        watcher.send_signal(signal.SIGTERM)
+        out, _ = watcher.communicate(timeout=10)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 0
+    assert out.decode().strip().endswith("stopped")
