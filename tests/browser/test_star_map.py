@@ -76,8 +76,13 @@ class SitePage:
 
     def on_console(self, message: ConsoleMessage) -> None:
         # Playwright names console.warn "warning"; both mean something went wrong.
-        if message.type in ("error", "warning"):
-            self.problems.append(f"console.{message.type}: {message.text}")
+        if message.type not in ("error", "warning"):
+            return
+        # Chromium's own GL driver notes (SwiftShader: "GPU stall due to
+        # ReadPixels" when a test reads pixels back) are the browser's, not the page's.
+        if message.type == "warning" and "GL Driver Message" in message.text:
+            return
+        self.problems.append(f"console.{message.type}: {message.text}")
 
     def on_page_error(self, error: Error) -> None:
         self.problems.append(f"uncaught: {error}")
