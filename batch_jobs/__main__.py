@@ -43,6 +43,8 @@ from chalicelib.storage import ObjectStore
 
 logger = logging.getLogger("batch_jobs")
 EXIT_LOST = 3
+# batch_jobs.simulation.BACKENDS, named here so --help need not import numpy.
+KERNEL_BACKENDS = ("numba", "numpy", "shadow")
 EXIT_NOT_FOUND = 4  # as jobctl's: no such job, run, build or object
 # The RunParams fields a sweep's parameter sets may set.
 RUN_FIELDS = (
@@ -426,7 +428,7 @@ def _sim_parser(commands) -> None:
     )
     sim.add_argument(
         "--backend",
-        choices=("numba", "numpy", "shadow"),
+        choices=KERNEL_BACKENDS,
         help="kernels (default: LB_SIM_BACKEND, else numba)",
     )
     sim.add_argument("--profile", action="store_true", help="store a cProfile dump")
@@ -498,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     encounters.add_argument("--build", default="active")
     encounters.add_argument(
         "--backend",
-        choices=("numba", "numpy", "shadow"),
+        choices=KERNEL_BACKENDS,
         help="kernels to use (default: LB_SIM_BACKEND, else numba); shadow runs "
         "both and records their largest difference in the job's result",
     )

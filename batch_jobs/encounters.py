@@ -26,7 +26,6 @@ from sim_kernels import encounters
 logger = logging.getLogger(__name__)
 PAIR_HORIZON_YR = 100_000.0
 PAIR_THRESHOLD_PC = 1.0
-BACKENDS = ("numba", "numpy", "shadow")
 
 
 def closest_approaches(world: simworld.SimWorld, backend: str = "numba") -> list[dict]:
@@ -140,7 +139,7 @@ def run_encounters(
     NumPy kernels; ``shadow`` runs both, stores the Numba answer and records the
     largest difference per quantity in the job's result.
     """
-    from batch_jobs.simulation import backend_setting
+    from batch_jobs.simulation import BACKENDS, backend_setting
 
     backend = backend or backend_setting()
     if backend not in BACKENDS:

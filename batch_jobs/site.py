@@ -361,6 +361,8 @@ def _render_model_card(
     """
     import markdown
 
+    from batch_jobs.inference import MODEL_VERSION
+
     try:
         text = card.read_text(encoding="utf-8")
     except FileNotFoundError as err:
@@ -376,19 +378,12 @@ def _render_model_card(
         {
             # The repository's own card, rendered by Markdown: trusted HTML.
             "card_html": markupsafe.Markup(body),  # noqa: S704
-            "model_version": inference_model_version(),
+            "model_version": MODEL_VERSION,
             "css": css,
             "root": "",
         },
     )
     (root / "model-card.html").write_text(page, encoding="utf-8")
-
-
-def inference_model_version() -> str:
-    """The inference model version this image builds with (named on the card page)."""
-    from batch_jobs.inference import MODEL_VERSION
-
-    return MODEL_VERSION
 
 
 def _render_builds(

@@ -249,6 +249,19 @@ def _broadcast(**arrays: np.ndarray) -> list[np.ndarray]:
     return [np.ascontiguousarray(np.atleast_1d(a)) for a in shaped]
 
 
+def _anomaly_inputs(
+    mean_anomaly_rad: Any, e: Any, backend: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Checked, broadcast M and e arrays; e >= 1 or missing is refused here."""
+    _inputs.backend(backend)
+    m, ecc = _broadcast(
+        mean_anomaly_rad=_inputs.float_array("mean_anomaly_rad", mean_anomaly_rad),
+        e=_inputs.float_array("e", e),
+    )
+    _eccentricities(ecc)
+    return m, ecc
+
+
 def eccentric_anomaly(
     mean_anomaly_rad: Any,
     e: Any,
@@ -257,12 +270,7 @@ def eccentric_anomaly(
     parallel: bool = True,
 ) -> np.ndarray:
     """Solve Kepler's equation E - e sin E = M for every planet, to 1e-12 rad."""
-    _inputs.backend(backend)
-    m, ecc = _broadcast(
-        mean_anomaly_rad=_inputs.float_array("mean_anomaly_rad", mean_anomaly_rad),
-        e=_inputs.float_array("e", e),
-    )
-    _eccentricities(ecc)
+    m, ecc = _anomaly_inputs(mean_anomaly_rad, e, backend)
     if backend == "numpy":
         return _eccentric_anomaly_numpy(m, ecc)
     out = np.empty_like(m)
@@ -283,12 +291,7 @@ def true_anomaly(
     ``cos f = (cos E - e) / (1 - e cos E)``, ``sin f = sqrt(1 - e^2) sin E /
     (1 - e cos E)``, with no atan2 and no further sine or cosine.
     """
-    _inputs.backend(backend)
-    m, ecc = _broadcast(
-        mean_anomaly_rad=_inputs.float_array("mean_anomaly_rad", mean_anomaly_rad),
-        e=_inputs.float_array("e", e),
-    )
-    _eccentricities(ecc)
+    m, ecc = _anomaly_inputs(mean_anomaly_rad, e, backend)
     if backend == "numpy":
         return TrueAnomaly(*_true_anomaly_numpy(m, ecc))
     sin_f, cos_f = np.empty_like(m), np.empty_like(m)

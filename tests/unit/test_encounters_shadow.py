@@ -31,3 +31,10 @@ def test_a_star_or_pair_only_one_backend_found_is_counted_not_hidden():
     gaps = shadow_differences(modern, legacy)
     assert gaps["sun_found_by_one"] == 1.0 and gaps["pairs_found_by_one"] == 1.0
     assert all(math.isfinite(value) for value in gaps.values())
+
+
+def test_the_command_line_offers_the_simulation_backends():
+    from batch_jobs.__main__ import KERNEL_BACKENDS
+    from batch_jobs.simulation import BACKENDS
+
+    assert KERNEL_BACKENDS == BACKENDS
