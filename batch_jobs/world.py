@@ -261,6 +261,15 @@ def _unique_designation(name: str) -> str | None:
     return key if _FLAMSTEED.fullmatch(key) else None
 
 
+def _borrowed(name: str, dist: float, holders: Mapping[str, list[float]]) -> bool:
+    """Whether `name` is a designation only stars at another distance bear."""
+    found = holders.get(_unique_designation(name) or "")
+    return bool(found) and all(
+        not abs(other - dist) <= BORROWED_DISTANCE_GAP * max(other, dist)
+        for other in found
+    )
+
+
 def _drop_borrowed_designations(
     own: list[dict], placed: list[dict], quality: _Quality
 ) -> None:
@@ -283,17 +292,9 @@ def _drop_borrowed_designations(
         dist = system.get("dist_pc")
         if not dist:
             continue
-
-        def borrowed(name: str, dist: float = dist) -> bool:
-            found = holders.get(_unique_designation(name) or "")
-            return bool(found) and all(
-                not abs(other - dist) <= BORROWED_DISTANCE_GAP * max(other, dist)
-                for other in found
-            )
-
-        kept = [name for name in system["names"] if not borrowed(name)]
+        kept = [n for n in system["names"] if not _borrowed(n, dist, holders)]
         dropped += len(system["names"]) - len(kept)
-        if kept and borrowed(system["name"]):
+        if kept and _borrowed(system["name"], dist, holders):
             system["name"] = kept[0]
         system["names"] = kept
     quality.add(
